@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from quizbank import services
+from quizbank.engine import RunnerUnavailable, generate
+from quizbank.models import SPEC_FIELDS, Template, TemplateVersion
+from quizbank.rendering import pygments_css
+from quizbank.selftest import DEFAULT_SEEDS, selftest
+from quizbank.spec import PYTHON_PARTS, TemplateError, TemplateSpec, check_static
+
+CODE_WIDGET = forms.Textarea(attrs={"rows": 8, "cols": 100, "class": "qb-code", "spellcheck": "false"})
+MARKDOWN_WIDGET = forms.Textarea(attrs={"rows": 6, "cols": 100, "class": "qb-markdown"})
+PREVIEW_SEEDS = (0, 1, 2, 3)
+MAX_PREVIEW_SEEDS = 12
+MAX_SELFTEST_SEEDS = 500
+
+
+def parse_seed_list(raw: str | None, default: tuple[int, ...] = PREVIEW_SEEDS) -> list[int]:
+    if not raw:
+        return list(default)
+    seeds = []
+    for piece in raw.replace(" ", "").split(","):
+        if piece.lstrip("-").isdigit():
+            seeds.append(int(piece))
+    return seeds[:MAX_PREVIEW_SEEDS] or list(default)
+
+
+def bounded_int(raw: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(raw or default), low), high)
+    except ValueError:
+        return default
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = Template
+        fields = [*SPEC_FIELDS, "is_active"]
+        widgets = {
+            **{part: CODE_WIDGET for part in (*PYTHON_PARTS, "program", "scaffold")},
+            "stem": MARKDOWN_WIDGET,
+            "explanation": MARKDOWN_WIDGET,
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            spec = TemplateSpec.from_dict({name: cleaned.get(name) for name in SPEC_FIELDS})
+        except TemplateError as error:
+            self._attach(error)
+            return cleaned
+        problems = check_static(spec)
+        if problems:
+            self._attach(TemplateError(problems))
+            return cleaned
+        try:  # seed 0 must work before anything is saved: the author sees where it broke, on the field
+            generate(spec, 0, check=False)
+        except TemplateError as error:
+            self._attach(error, prefix="seed 0: ")
+        except RunnerUnavailable as error:
+            raise forms.ValidationError(f"The runner cannot run template code, so the template could not be "
+                                        f"checked: {error}") from error
+        return cleaned
+
+    def _attach(self, error: TemplateError, prefix: str = "") -> None:
+        for problem in error.problems:
+            field = problem.part.replace("-", "_") if problem.part.replace("-", "_") in self.fields else None
+            where = f"line {problem.line}: " if problem.line else ""
+            message = f"{prefix}{where}{problem.message}" if field else f"{prefix}{problem}"
+            self.add_error(field, message)
+
+
+class VersionInline(admin.TabularInline):
+    model = TemplateVersion
+    fields = ("number", "content_hash", "created_at", "created_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Template)
+class TemplateAdmin(admin.ModelAdmin):
+    form = TemplateForm
+    list_display = ("slug", "title", "kind", "qtype", "lecture_list", "version_number", "is_active", "links")
+    list_filter = ("kind", "qtype", "is_active")
+    search_fields = ("slug", "title", "tags")
+    inlines = [VersionInline]
+    actions = ["selftest_action"]
+    fieldsets = (
+        (None, {"fields": ("slug", "title", "kind", "qtype", "lectures", "tags", "is_active")}),
+        ("Question", {"fields": ("parameters", "stem", "program", "solution", "misconceptions", "explanation")}),
+        ("Code completion", {"classes": ("collapse",),
+                             "fields": ("scaffold", "reference", "tests", "public_tests")}),
+        ("Answer and limits", {"fields": ("answer", "limits", "notes")}),
+    )
+
+    class Media:
+        css = {"all": ("quizbank/admin.css",)}
+
+    @admin.display(description="lectures")
+    def lecture_list(self, obj: Template) -> str:
+        return ", ".join(str(x) for x in obj.lectures)
+
+    @admin.display(description="version")
+    def version_number(self, obj: Template) -> str:
+        return f"v{obj.current_version.number}" if obj.current_version_id else "-"
+
+    @admin.display(description="")
+    def links(self, obj: Template) -> str:
+        return format_html('<a href="{}">preview</a> · <a href="{}">self-test</a>',
+                           reverse("admin:quizbank_template_preview", args=[obj.pk]),
+                           reverse("admin:quizbank_template_selftest", args=[obj.pk]))
+
+    def save_model(self, request: HttpRequest, obj: Template, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        before = obj.current_version_id
+        version = services.freeze_version(obj, user=request.user)
+        if version.id != before:
+            self.message_user(request, f"Saved as version {version.number}. Variants already given to students "
+                                       f"keep their earlier version.", messages.SUCCESS)
+
+    def get_urls(self):
+        custom = [
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="quizbank_template_preview"),
+            path("<int:pk>/selftest/", self.admin_site.admin_view(self.selftest_view), name="quizbank_template_selftest"),
+        ]
+        return custom + super().get_urls()
+
+    def _context(self, request: HttpRequest, template: Template, title: str) -> dict[str, Any]:
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, "original": template,
+                "template_obj": template, "title": title, "pygments_css": pygments_css()}
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        template = get_object_or_404(Template, pk=pk)
+        seeds = parse_seed_list(request.GET.get("seeds"))
+        try:
+            results = services.preview(template.to_spec(), seeds)
+        except RunnerUnavailable as error:
+            results = []
+            messages.error(request, f"The runner cannot run template code: {error}")
+        context = self._context(request, template, f"Preview: {template.title}")
+        context.update(seeds=",".join(str(s) for s in seeds), results=[_preview_card(r) for r in results])
+        return TemplateResponse(request, "admin/quizbank/preview.html", context)
+
+    def selftest_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        template = get_object_or_404(Template, pk=pk)
+        seeds = bounded_int(request.GET.get("seeds"), DEFAULT_SEEDS, 1, MAX_SELFTEST_SEEDS)
+        return self._selftest_response(request, [template], seeds, f"Self-test: {template.title}")
+
+    @admin.action(description="Self-test selected templates (%d seeds)" % DEFAULT_SEEDS)
+    def selftest_action(self, request: HttpRequest, queryset) -> HttpResponse:
+        return self._selftest_response(request, list(queryset), DEFAULT_SEEDS, "Self-test")
+
+    def _selftest_response(self, request: HttpRequest, templates: list[Template], seeds: int, title: str) -> HttpResponse:
+        reports = []
+        try:
+            reports = [(t, selftest(t.to_spec(), seeds)) for t in templates]
+        except RunnerUnavailable as error:
+            messages.error(request, f"The runner cannot run template code: {error}")
+        context = self._context(request, templates[0] if len(templates) == 1 else None, title)
+        context.update(reports=reports, seeds=seeds, failed=sum(not r.ok for _, r in reports))
+        return TemplateResponse(request, "admin/quizbank/selftest.html", context)
+
+
+def _preview_card(result: Any) -> dict[str, Any]:
+    if isinstance(result, TemplateError):
+        return {"error": True, "seed": result.seed, "problems": [str(p) for p in result.problems]}
+    public, key = result.public, result.key
+    options = []
+    for index, option in enumerate(public.get("options") or []):
+        source = key["option_sources"][index]
+        options.append({"html": option["html"], "correct": index == key.get("correct_index"),
+                        "source": source.removeprefix("misconception:")})
+    return {"error": False, "seed": result.seed, "public": public, "key": key, "options": options,
+            "wall_ms": result.wall_ms}

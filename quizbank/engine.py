@@ -1,0 +1,233 @@
+"""From (template spec, seed) to a variant, by running the template's code through the runner.
+
+One runner job per variant: the sandbox prelude seeds every generator from the seed, the author's cells run
+in order, and the engine's own cells render the stem and collect the answer key. Options are shuffled here,
+on the server, from the seed, so the same (version, seed) always gives the same variant.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import random
+import textwrap
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from runner.api import Cell, Job, JobResult, Limits, execute
+
+from quizbank.rendering import highlight_python, render_markdown
+from quizbank.spec import REGION_BEGIN, REGION_END, Problem, TemplateError, TemplateSpec, check_static
+
+# Template code is small: these defaults keep a broken template from stalling a self-test of 50 seeds.
+TEMPLATE_LIMITS = Limits(cpu_seconds=5.0, wall_seconds=10.0, memory_mb=1024)
+RUNNER_FAILURES = {"timeout": "timed out", "memory": "ran out of memory", "output_limit": "printed too much",
+                   "killed": "was killed"}
+
+
+class RunnerUnavailable(RuntimeError):
+    """The runner refused the job (no sandbox): a machine problem, not a template problem."""
+
+
+@dataclass(frozen=True)
+class GeneratedVariant:
+    seed: int
+    public: dict[str, Any]
+    key: dict[str, Any]
+    wall_ms: float
+
+    def fingerprint(self) -> str:
+        """What makes two variants the same question: used for determinism and distinct-variant counts."""
+        return json.dumps([self.public, self.key], sort_keys=True, default=str)
+
+
+@lru_cache(maxsize=1)
+def prelude_source() -> str:
+    return (Path(__file__).with_name("sandbox_prelude.py")).read_text()
+
+
+def template_limits(spec: TemplateSpec) -> Limits:
+    return TEMPLATE_LIMITS.merged(spec.limits)
+
+
+def _spec_inputs(spec: TemplateSpec) -> dict[str, Any]:
+    return {
+        "kind": spec.kind,
+        "answer": spec.answer,
+        "stem": spec.stem,
+        "explanation": spec.explanation,
+        "program": spec.program,
+        "scaffold": spec.scaffold,
+    }
+
+
+def _author_cells(spec: TemplateSpec, *parts: str) -> list[Cell]:
+    return [Cell(part, getattr(spec, part)) for part in parts if getattr(spec, part).strip()]
+
+
+def visible_test_names(spec: TemplateSpec) -> list[str]:
+    if not spec.public_tests.strip():
+        return []
+    tree = ast.parse(spec.public_tests)
+    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+
+
+RENDER_CELL = Cell(
+    "render",
+    'program = _qb_render("program", __spec__["program"], globals())\n'
+    'scaffold = _qb_render("scaffold", __spec__["scaffold"], globals())\n',
+)
+COLLECT_CELL = Cell("collect", "__variant__ = _qb_collect(globals(), __spec__)\n")
+
+
+def _fill_cell(name: str, fragment_variable: str, filename: str) -> Cell:
+    """Fill the scaffold's region with a fragment and run it; a failure is recorded, not raised, so the
+    tests still report one by one."""
+    return Cell(name, f"""
+_qb_program, _qb_region_start, _qb_region_length = _qb_fill(scaffold, {fragment_variable}, {REGION_BEGIN!r}, {REGION_END!r})
+_qb_load_error = None
+try:
+    exec(compile(_qb_program, {filename!r}, "exec"), globals())
+except BaseException as _qb_exc:
+    if isinstance(_qb_exc, SyntaxError) and _qb_exc.filename == {filename!r} and _qb_exc.lineno:
+        _qb_line = _qb_exc.lineno - _qb_region_start + 1
+        _qb_load_error = f"SyntaxError: {{_qb_exc.msg}} (line {{_qb_line}} of your code)"
+    else:
+        _qb_load_error = _qb_describe_error(_qb_exc, _qb_region_start, _qb_region_length, {filename!r})
+""")
+
+
+def build_variant_job(spec: TemplateSpec, seed: int) -> Job:
+    cells = [Cell("prelude", prelude_source()), *_author_cells(spec, "parameters"), RENDER_CELL,
+             *_author_cells(spec, "solution", "misconceptions")]
+    if spec.kind == "completion":
+        cells += [_fill_cell("reference-run", "__reference__", "<reference>"),
+                  *_author_cells(spec, "tests", "public_tests"),
+                  Cell("reference-tests", """
+if _qb_load_error:
+    raise QuizbankPartError("reference", "the reference solution fails to run: " + _qb_load_error)
+__expected__ = _qb_run_tests(globals(), __visible__, _qb_region_start, _qb_region_length, "<reference>")
+for _qb_result in __expected__:
+    if "error" in _qb_result:
+        raise QuizbankPartError("reference", f"the reference solution fails its own test {_qb_result['name']}: {_qb_result['error']}")
+_qb_reference_region = __reference__
+""")]
+    cells.append(COLLECT_CELL)
+    inputs: dict[str, Any] = {"__seed__": seed, "__spec__": _spec_inputs(spec)}
+    exports = ["__variant__"]
+    if spec.kind == "completion":
+        inputs["__reference__"] = spec.reference
+        inputs["__visible__"] = visible_test_names(spec)
+        exports.append("__expected__")
+    return Job(cells=tuple(cells), inputs=inputs, exports=tuple(exports), limits=template_limits(spec), trusted=True)
+
+
+def problems_from_result(result: JobResult) -> list[Problem]:
+    if result.status == "refused":
+        raise RunnerUnavailable(result.message or "the runner refused the job")
+    if result.status in RUNNER_FAILURES:
+        detail = result.message or RUNNER_FAILURES[result.status]
+        return [Problem("runtime", f"the template {RUNNER_FAILURES[result.status]} ({detail})")]
+    error = result.error
+    if error is None:
+        return [Problem("runtime", result.message or f"runner status {result.status}")]
+    if error.type == "QuizbankPartError":
+        try:
+            located = json.loads(error.message)
+            return [Problem(located["part"], located["message"], located.get("line"))]
+        except (ValueError, KeyError):
+            pass
+    part = error.cell or "runtime"
+    if part in {"prelude", "render", "collect"}:
+        part = "engine"
+    return [Problem(part, f"{error.type}: {error.message}", error.line)]
+
+
+def generate(spec: TemplateSpec, seed: int, *, check: bool = True) -> GeneratedVariant:
+    """Run the template for one seed. Raises TemplateError naming the part and line that broke."""
+    if check:
+        problems = check_static(spec)
+        if problems:
+            raise TemplateError(problems, seed=seed, slug=spec.slug)
+    result = execute(build_variant_job(spec, seed))
+    if not result.ok:
+        raise TemplateError(problems_from_result(result), seed=seed, slug=spec.slug)
+    raw = result.exports["__variant__"]
+    return GeneratedVariant(seed=seed, public=_public_part(spec, raw, seed), key=_key_part(spec, raw, result, seed),
+                            wall_ms=result.wall_ms)
+
+
+def option_order(seed: int, count: int) -> list[int]:
+    order = list(range(count))
+    random.Random(f"options:{seed}").shuffle(order)
+    return order
+
+
+def _public_part(spec: TemplateSpec, raw: dict[str, Any], seed: int) -> dict[str, Any]:
+    public: dict[str, Any] = {
+        "kind": spec.kind,
+        "qtype": spec.qtype,
+        "answer_format": spec.answer_format,
+        "title": spec.title,
+        "stem_md": raw["stem"],
+        "stem_html": render_markdown(raw["stem"]),
+        "program": raw["program"],
+        "program_html": highlight_python(raw["program"]),
+    }
+    if spec.kind == "mcq":
+        options = raw["options"]
+        public["options"] = [
+            {"text": options[i]["text"], "html": render_markdown(options[i]["text"])}
+            for i in option_order(seed, len(options))
+        ]
+    if spec.kind == "completion":
+        public["scaffold"] = raw["scaffold"]
+        public["starter"] = _region_text(raw["scaffold"])
+        public["visible_tests"] = visible_test_names(spec)
+    if spec.kind == "short" and spec.answer.get("format") == "manual":
+        public["max_words"] = spec.answer.get("max_words")
+    return public
+
+
+def _key_part(spec: TemplateSpec, raw: dict[str, Any], result: JobResult, seed: int) -> dict[str, Any]:
+    key: dict[str, Any] = {
+        "answer": raw["answer"],
+        "explanation_md": raw["explanation"],
+        "explanation_html": render_markdown(raw["explanation"]),
+        "params": raw["params"],
+    }
+    if spec.kind == "mcq":
+        options = raw["options"]
+        order = option_order(seed, len(options))
+        key["correct_index"] = order.index(0)
+        key["option_sources"] = [options[i]["source"] for i in order]
+    if spec.kind == "short" and spec.answer.get("format") == "manual":
+        key["rubric"] = spec.answer.get("rubric", "")
+    if spec.kind == "completion":
+        key["expected_tests"] = result.exports["__expected__"]
+        key["reference"] = spec.reference
+    return key
+
+
+def _region_text(scaffold: str) -> str:
+    lines = scaffold.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.strip() == REGION_BEGIN)
+    stop = next(i for i, line in enumerate(lines) if line.strip() == REGION_END)
+    return textwrap.dedent("\n".join(lines[start + 1:stop]))
+
+
+def build_grading_job(spec: TemplateSpec, seed: int, code: str) -> Job:
+    """Student code in the scaffold, then the tests: the same cells as the reference run, untrusted."""
+    cells = [Cell("prelude", prelude_source()), *_author_cells(spec, "parameters"), RENDER_CELL,
+             *_author_cells(spec, "solution"), _fill_cell("answer", "__answer__", "<answer>"), *_author_cells(spec, "tests", "public_tests"),
+             Cell("grade", """
+if _qb_load_error:
+    __results__ = {"load_error": _qb_load_error}
+else:
+    __results__ = {"tests": _qb_run_tests(globals(), __visible__, _qb_region_start, _qb_region_length, "<answer>")}
+""")]
+    inputs = {"__seed__": seed, "__spec__": _spec_inputs(spec), "__answer__": code,
+              "__visible__": visible_test_names(spec)}
+    return Job(cells=tuple(cells), inputs=inputs, exports=("__results__",), limits=template_limits(spec),
+               trusted=False)

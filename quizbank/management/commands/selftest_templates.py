@@ -1,0 +1,38 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from quizbank.management.commands._resolve import resolve_specs
+from quizbank.selftest import DEFAULT_SEEDS, selftest
+
+
+class Command(BaseCommand):
+    help = "Run templates (slugs, notebooks, folders; default: all active) over many seeds; exit 1 on any failure."
+
+    def add_arguments(self, parser):
+        parser.add_argument("templates", nargs="*")
+        parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS)
+
+    def _handle(self, templates: list[str], seeds: int, **options):
+        if seeds < 1:
+            raise CommandError("--seeds must be at least 1")
+        specs = resolve_specs(templates)
+        failures = variants = 0
+        failed_templates = 0
+        for spec in specs:
+            report = selftest(spec, seeds)
+            variants += report.variants_ok
+            failures += len(report.failures)
+            failed_templates += not report.ok
+            self.stdout.write(report.summary())
+            for failure in report.failures:
+                self.stdout.write(f"    {failure.describe()}")
+        self.stdout.write(f"{len(specs)} templates, {variants} variants, {failures} failures")
+        if failures:
+            raise CommandError(f"{failed_templates} template(s) failed the self-test", returncode=1)
+
+    def handle(self, *args, **options):
+        from quizbank.engine import RunnerUnavailable
+
+        try:
+            return self._handle(*args, **options)
+        except RunnerUnavailable as error:
+            raise CommandError(f"the runner cannot run template code: {error}") from error

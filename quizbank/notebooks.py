@@ -1,0 +1,242 @@
+"""Templates as Jupyter notebooks (nbformat v4): one notebook per template.
+
+The template's metadata lives in `notebook.metadata["quizbank"]`; each part is a cell tagged with the
+part's name (`parameters`, `stem`, `solution`, ...). Two cells are generated on export and ignored on
+import: a title cell and a `jupyter-setup` cell that seeds the generators, so an instructor can open the
+notebook in Jupyter and run parameters -> solution to see a variant. Untagged cells are the author's
+scratch work and are ignored too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from django.db import transaction
+
+from quizbank.spec import Problem, TemplateError, TemplateSpec, check_static
+
+FORMAT_VERSION = 1
+# (spec field, cell tag, cell type) in the order cells appear in an exported notebook.
+PARTS: tuple[tuple[str, str, str], ...] = (
+    ("parameters", "parameters", "code"),
+    ("stem", "stem", "markdown"),
+    ("program", "program", "code"),
+    ("solution", "solution", "code"),
+    ("misconceptions", "misconceptions", "code"),
+    ("scaffold", "scaffold", "code"),
+    ("reference", "reference", "code"),
+    ("tests", "tests", "code"),
+    ("public_tests", "public-tests", "code"),
+    ("explanation", "explanation", "markdown"),
+)
+GENERATED_TAGS = {"about", "jupyter-setup"}
+METADATA_FIELDS = ("slug", "title", "kind", "type", "lectures", "tags", "answer", "limits", "notes")
+
+JUPYTER_SETUP = """# Generated: the engine runs the same seeding before the template's cells. Change `seed` to see
+# another variant. (Jinja2 parts such as a shown program are rendered by the engine, not here.)
+seed = 0
+import math, random
+import numpy as np
+import torch
+random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+rng = random.Random(seed)
+np_rng = np.random.default_rng(seed)"""
+
+
+class NotebookError(Exception):
+    def __init__(self, path: Path | str, problems: list[Problem]):
+        self.path = str(path)
+        self.problems = problems
+        super().__init__(f"{self.path}: " + "; ".join(str(p) for p in problems))
+
+
+def spec_to_notebook(spec: TemplateSpec) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    data = spec.to_dict()
+    notebook.metadata["quizbank"] = {
+        "format": FORMAT_VERSION,
+        "slug": spec.slug,
+        "title": spec.title,
+        "kind": spec.kind,
+        "type": spec.qtype,
+        "lectures": data["lectures"],
+        "tags": data["tags"],
+        "answer": spec.answer,
+        "limits": spec.limits,
+        "notes": spec.notes,
+    }
+    lectures = ", ".join(str(x) for x in spec.lectures)
+    about = (f"# {spec.title}\n\n`{spec.slug}` · kind **{spec.kind}** · type **{spec.qtype}** · lecture(s) {lectures}\n\n"
+             "Cells are tagged with the template part they hold (View → Cell Toolbar → Tags).")
+    cells = [_cell("markdown", about, "about"), _cell("code", JUPYTER_SETUP, "jupyter-setup")]
+    for field_name, tag, cell_type in PARTS:
+        source = getattr(spec, field_name)
+        if source:
+            cells.append(_cell(cell_type, source, tag))
+    notebook.cells = cells
+    return notebook
+
+
+def _cell(cell_type: str, source: str, tag: str) -> nbformat.NotebookNode:
+    maker = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
+    cell = maker(source)
+    cell.metadata["tags"] = [tag]
+    return cell
+
+
+def notebook_to_spec(notebook: nbformat.NotebookNode, path: Path | str = "<notebook>") -> TemplateSpec:
+    """Read a template from a notebook. Raises NotebookError naming every problem found."""
+    problems: list[Problem] = []
+    meta = notebook.get("metadata", {}).get("quizbank")
+    if not isinstance(meta, dict):
+        raise NotebookError(path, [Problem("metadata", "the notebook has no metadata.quizbank block")])
+    if meta.get("format", FORMAT_VERSION) != FORMAT_VERSION:
+        problems.append(Problem("metadata", f"format {meta.get('format')!r} is not supported (expected {FORMAT_VERSION})"))
+    unknown = sorted(set(meta) - set(METADATA_FIELDS) - {"format"})
+    if unknown:
+        problems.append(Problem("metadata", f"unknown metadata field(s): {', '.join(unknown)}"))
+    for required in ("slug", "title", "kind", "type"):
+        if not isinstance(meta.get(required), str) or not meta.get(required):
+            problems.append(Problem("metadata", f"metadata.quizbank.{required} is missing or not text"))
+    for list_field in ("lectures", "tags"):
+        if list_field in meta and not isinstance(meta[list_field], list):
+            problems.append(Problem("metadata", f"metadata.quizbank.{list_field} must be a list"))
+    if "lectures" in meta and isinstance(meta["lectures"], list) and not all(
+        isinstance(x, int) and not isinstance(x, bool) for x in meta["lectures"]
+    ):
+        problems.append(Problem("metadata", "metadata.quizbank.lectures must be a list of lecture numbers"))
+    for dict_field in ("answer", "limits"):
+        if dict_field in meta and not isinstance(meta[dict_field], dict):
+            problems.append(Problem("metadata", f"metadata.quizbank.{dict_field} must be an object"))
+
+    parts: dict[str, str] = {}
+    by_tag = {tag: (field_name, cell_type) for field_name, tag, cell_type in PARTS}
+    for index, cell in enumerate(notebook.get("cells", []), start=1):
+        tags = [t for t in cell.get("metadata", {}).get("tags", []) if t not in GENERATED_TAGS]
+        known = [t for t in tags if t in by_tag]
+        if not known:
+            continue
+        if len(known) > 1:
+            problems.append(Problem(f"cell {index}", f"has several part tags ({', '.join(known)}); use one"))
+            continue
+        field_name, cell_type = by_tag[known[0]]
+        if cell.get("cell_type") != cell_type:
+            problems.append(Problem(f"cell {index}", f"the {known[0]} part must be a {cell_type} cell"))
+            continue
+        if field_name in parts:
+            problems.append(Problem(f"cell {index}", f"a second cell tagged {known[0]}; a part is one cell"))
+            continue
+        source = cell.get("source", "")
+        parts[field_name] = "".join(source) if isinstance(source, list) else source
+    if problems:
+        raise NotebookError(path, problems)
+    data: dict[str, Any] = {
+        "slug": meta["slug"], "title": meta["title"], "kind": meta["kind"], "qtype": meta["type"],
+        "lectures": meta.get("lectures", []), "tags": meta.get("tags", []), "answer": meta.get("answer", {}),
+        "limits": meta.get("limits", {}), "notes": meta.get("notes", ""), **parts,
+    }
+    try:
+        spec = TemplateSpec.from_dict(data)
+    except TemplateError as error:
+        raise NotebookError(path, error.problems) from error
+    static = check_static(spec)
+    if static:
+        raise NotebookError(path, static)
+    return spec
+
+
+def read_notebook(path: Path) -> TemplateSpec:
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # nbformat raises several types for unreadable JSON
+        raise NotebookError(path, [Problem("file", f"not a readable notebook: {exc}")]) from exc
+    return notebook_to_spec(notebook, path)
+
+
+def write_notebook(spec: TemplateSpec, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(spec_to_notebook(spec), str(path))
+
+
+def notebook_relative_path(spec: TemplateSpec) -> Path:
+    lecture = min(spec.lectures) if spec.lectures else 0
+    return Path(f"lecture-{lecture:02d}") / f"{spec.slug}.ipynb"
+
+
+def find_notebooks(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)  # slugs with a new version
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # "path: [part, line N] problem" lines
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def import_directory(directory: Path, *, run_seed: int | None = 0, user: Any = None) -> ImportReport:
+    """Import every notebook under `directory`, all or nothing: if any notebook is broken (unreadable,
+    invalid, or - unless run_seed is None - failing to produce a variant), nothing is imported."""
+    from quizbank.engine import generate
+    from quizbank.services import save_spec
+
+    report = ImportReport()
+    paths = find_notebooks(directory)
+    specs: list[tuple[Path, TemplateSpec]] = []
+    seen: dict[str, Path] = {}
+    for path in paths:
+        try:
+            spec = read_notebook(path)
+        except NotebookError as error:
+            report.errors.extend(f"{path}: {problem}" for problem in error.problems)
+            continue
+        if spec.slug in seen:
+            report.errors.append(f"{path}: slug {spec.slug!r} is also used by {seen[spec.slug]}")
+            continue
+        seen[spec.slug] = path
+        specs.append((path, spec))
+    if run_seed is not None:
+        for path, spec in specs:
+            try:
+                generate(spec, run_seed, check=False)
+            except TemplateError as error:
+                report.errors.extend(f"{path}: seed {run_seed}: {problem}" for problem in error.problems)
+    if report.errors:
+        return report
+    with transaction.atomic():
+        for path, spec in specs:
+            template_before = _current_hash(spec.slug)
+            save_spec(spec, user=user, source_path=_display_path(path, directory))
+            (report.unchanged if template_before == spec.content_hash() else report.imported).append(spec.slug)
+    return report
+
+
+def _current_hash(slug: str) -> str | None:
+    from quizbank.models import Template
+
+    template = Template.objects.select_related("current_version").filter(slug=slug).first()
+    return template.current_version.content_hash if template and template.current_version else None
+
+
+def _display_path(path: Path, directory: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(directory.resolve().parent))
+    except ValueError:
+        return str(path)
+
+
+def export_directory(specs: list[TemplateSpec], directory: Path) -> list[Path]:
+    written = []
+    for spec in specs:
+        target = directory / notebook_relative_path(spec)
+        write_notebook(spec, target)
+        written.append(target)
+    return written

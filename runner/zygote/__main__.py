@@ -1,0 +1,72 @@
+"""The zygote: import numpy and torch once, then fork one fresh job process per request.
+
+Protocol: JSON lines. The zygote writes ``{"ready": ...}`` once its imports are done, then answers each job
+line read from its control input with exactly one result line. It runs no torch operation before forking
+(a child forked after a multi-threaded torch op hangs) and uses no project code: inside the sandbox only
+this package, the interpreter and its site-packages exist.
+"""
+import os
+
+# Thread pools must be 1 before numpy/torch load: address-space limits and fork both depend on it.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_variable] = "1"
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from typing import Any  # noqa: E402
+
+from .osutil import become_child_subreaper, make_non_dumpable  # noqa: E402
+from .supervise import JobSupervisor  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="runner.zygote")
+    parser.add_argument("--scratch", action="append", default=[], help="directories wiped after every job")
+    args = parser.parse_args(argv)
+    scratch = args.scratch or [tempfile.mkdtemp(prefix="dlquiz-runner-")]
+
+    control_in, control_out = os.dup(0), os.dup(1)
+    # Stray prints (from the zygote or a library) must never corrupt the protocol.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    os.close(devnull)
+
+    import numpy  # noqa: F401
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+
+    # As pid 1 of the sandbox's namespace, signals without a handler are ignored: jobs can't SIGINT us.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    make_non_dumpable()
+    become_child_subreaper()
+    supervisor = JobSupervisor(scratch_dirs=scratch, is_namespace_init=os.getpid() == 1)
+    gc.collect()
+    gc.freeze()  # forked children then don't dirty (copy) the pages of every imported object
+
+    _send(control_out, {"ready": True, "pid": os.getpid(), "uid": os.getuid(), "torch": torch.__version__})
+    with os.fdopen(control_in, "rb") as requests:
+        for line in requests:
+            try:
+                job = json.loads(line)
+            except ValueError as problem:
+                _send(control_out, {"status": "error", "message": f"bad request line: {problem}"})
+                continue
+            _send(control_out, supervisor.run(job, control_fds={control_in, control_out}))
+    return 0
+
+
+def _send(fd: int, message: dict[str, Any]) -> None:
+    payload = memoryview(json.dumps(message, allow_nan=True).encode() + b"\n")
+    while payload:
+        payload = payload[os.write(fd, payload):]
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
