@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 from quizbank.models import Template
 from quizbank.notebooks import NotebookError, find_notebooks, read_notebook
@@ -35,3 +35,16 @@ def resolve_specs(names: list[str]) -> list[TemplateSpec]:
             raise CommandError(f"no template with slug {name!r} (import notebooks first, or pass a notebook path)")
         specs.append(template.current_version.to_spec())
     return specs
+
+
+class TemplateCommand(BaseCommand):
+    """A command that runs template code: a missing sandbox is a clear error, not a traceback.
+    Subclasses implement `run(...)` with the arguments `handle` would take."""
+
+    def handle(self, *args, **options):
+        from quizbank.engine import RunnerUnavailable
+
+        try:
+            return self.run(*args, **options)
+        except RunnerUnavailable as error:
+            raise CommandError(f"the runner cannot run template code: {error}") from error

@@ -1,11 +1,12 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from quizbank.management.commands._resolve import TemplateCommand
 from quizbank.notebooks import import_directory
 
 
-class Command(BaseCommand):
+class Command(TemplateCommand):
     help = "Import every template notebook under DIR (recursively), all or nothing."
 
     def add_arguments(self, parser):
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-run", action="store_true",
                             help="only check the files; do not generate seed 0 of each template to validate it")
 
-    def _handle(self, directory: Path, no_run: bool, **options):
+    def run(self, directory: Path, no_run: bool, **options):
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a directory")
         report = import_directory(directory, run_seed=None if no_run else 0)
@@ -23,11 +24,3 @@ class Command(BaseCommand):
             raise CommandError(f"{len(report.errors)} problem(s); nothing was imported")
         self.stdout.write(f"imported {len(report.imported)} template(s) with new versions, "
                           f"{len(report.unchanged)} unchanged")
-
-    def handle(self, *args, **options):
-        from quizbank.engine import RunnerUnavailable
-
-        try:
-            return self._handle(*args, **options)
-        except RunnerUnavailable as error:
-            raise CommandError(f"the runner cannot run template code: {error}") from error

@@ -1,13 +1,13 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from quizbank.engine import generate
-from quizbank.management.commands._resolve import resolve_specs
+from quizbank.management.commands._resolve import TemplateCommand, resolve_specs
 from quizbank.spec import TemplateError
 
 
-class Command(BaseCommand):
+class Command(TemplateCommand):
     help = "Generate one variant of a template (slug or notebook path) and print it."
 
     def add_arguments(self, parser):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
-    def _handle(self, template: str, seed: int, json: bool, **options):
+    def run(self, template: str, seed: int, json: bool, **options):
         specs = resolve_specs([template])
         if len(specs) != 1:
             raise CommandError("name one template")
@@ -54,11 +54,3 @@ class Command(BaseCommand):
 
 def _json_dumps(data) -> str:
     return json.dumps(data, ensure_ascii=False, allow_nan=True)
-
-    def handle(self, *args, **options):
-        from quizbank.engine import RunnerUnavailable
-
-        try:
-            return self._handle(*args, **options)
-        except RunnerUnavailable as error:
-            raise CommandError(f"the runner cannot run template code: {error}") from error

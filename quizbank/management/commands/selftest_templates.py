@@ -1,17 +1,17 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from quizbank.management.commands._resolve import resolve_specs
+from quizbank.management.commands._resolve import TemplateCommand, resolve_specs
 from quizbank.selftest import DEFAULT_SEEDS, selftest
 
 
-class Command(BaseCommand):
+class Command(TemplateCommand):
     help = "Run templates (slugs, notebooks, folders; default: all active) over many seeds; exit 1 on any failure."
 
     def add_arguments(self, parser):
         parser.add_argument("templates", nargs="*")
         parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS)
 
-    def _handle(self, templates: list[str], seeds: int, **options):
+    def run(self, templates: list[str], seeds: int, **options):
         if seeds < 1:
             raise CommandError("--seeds must be at least 1")
         specs = resolve_specs(templates)
@@ -28,11 +28,3 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(specs)} templates, {variants} variants, {failures} failures")
         if failures:
             raise CommandError(f"{failed_templates} template(s) failed the self-test", returncode=1)
-
-    def handle(self, *args, **options):
-        from quizbank.engine import RunnerUnavailable
-
-        try:
-            return self._handle(*args, **options)
-        except RunnerUnavailable as error:
-            raise CommandError(f"the runner cannot run template code: {error}") from error
