@@ -183,6 +183,7 @@ def _public_part(spec: TemplateSpec, raw: dict[str, Any], seed: int) -> dict[str
         ]
     if spec.kind == "completion":
         public["scaffold"] = raw["scaffold"]
+        public["scaffold_html"] = highlight_python(raw["scaffold"])
         public["starter"] = _region_text(raw["scaffold"])
         public["visible_tests"] = visible_test_names(spec)
     if spec.kind == "short" and spec.answer.get("format") == "manual":
@@ -207,6 +208,7 @@ def _key_part(spec: TemplateSpec, raw: dict[str, Any], result: JobResult, seed: 
     if spec.kind == "completion":
         key["expected_tests"] = result.exports["__expected__"]
         key["reference"] = spec.reference
+        key["reference_html"] = highlight_python(spec.reference)
     return key
 
 
