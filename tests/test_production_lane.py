@@ -1,0 +1,116 @@
+"""The production lane: PostgreSQL, Redis and a real Celery worker process grading code through the sandbox.
+
+Runs only when scripts/test.sh found PostgreSQL and Redis (DLQUIZ_PRODUCTION_LANE=1); skipped otherwise.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from exams import attempts
+from exams.models import Assessment, Course, Membership, Response
+from exams.roster import enroll
+from quizbank import services
+from tests.conftest import make_user
+from tests.specs import COMPLETION, SOFTMAX_SHORT
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery worker` subprocess on the test database and the lane's Redis broker."""
+    assert connection.vendor == "postgresql", "the production lane runs on PostgreSQL"
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    celery = str(Path(sys.executable).with_name("celery"))
+    subprocess.run([celery, "-A", "config", "purge", "-f"], cwd=ROOT, env=env, check=True, capture_output=True)
+    worker = subprocess.Popen(
+        [celery, "-A", "config", "worker", "--concurrency", "2", "--loglevel", "INFO", "--without-mingle",
+         "--without-gossip", "-n", f"lane-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+        if os.environ.get("DLQUIZ_SHOW_WORKER_LOG"):
+            print(output)
+
+
+def wait_for(predicate, timeout: float = 90.0, interval: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def test_a_submitted_code_answer_is_graded_by_a_real_worker_through_the_sandbox(celery_worker_process):
+    services.save_spec(COMPLETION)
+    services.save_spec(SOFTMAX_SHORT)
+    course = Course.objects.create(code="LANE", title="Production lane")
+    student = make_user("lane-student")
+    enroll(course, student, Membership.STUDENT, "L001")
+    assessment = Assessment.objects.create(
+        course=course, title="Lane quiz", kind=Assessment.QUIZ, time_limit_minutes=30, state=Assessment.PUBLISHED,
+        blueprint=[{"templates": [COMPLETION.slug, SOFTMAX_SHORT.slug]}],
+    )
+    attempt = attempts.start_attempt(assessment, student)
+    questions = {q.public["kind"]: q for q in attempts.attempt_questions(attempt)}
+    attempts.autosave(attempt, questions["completion"].slot_id, "return torch.clamp(x, min=0)", user=student)
+    attempts.autosave(attempt, questions["short"].slot_id, "abc", user=student)
+    attempts.submit_attempt(attempt, user=student)
+
+    code_response = Response.objects.get(slot_id=questions["completion"].slot_id)
+    graded = wait_for(lambda: Response.objects.filter(pk=code_response.pk, grading_state=Response.GRADED).first())
+    assert graded.score == 1.0
+    short_response = Response.objects.get(slot_id=questions["short"].slot_id)
+    assert short_response.valid is False and short_response.score == 0.0
+    attempt.refresh_from_db()
+    assert attempt.score == pytest.approx(0.5)
+    assert celery_worker_process.poll() is None, "the worker is still alive after grading"
+
+
+def test_a_second_delivery_of_the_same_grading_task_does_not_grade_twice(celery_worker_process):
+    from exams.tasks import grade_code_response
+
+    services.save_spec(COMPLETION)
+    course = Course.objects.create(code="LANE2", title="Production lane")
+    student = make_user("lane-student-2")
+    enroll(course, student, Membership.STUDENT, "L002")
+    assessment = Assessment.objects.create(
+        course=course, title="Lane quiz 2", kind=Assessment.QUIZ, time_limit_minutes=30, state=Assessment.PUBLISHED,
+        blueprint=[{"templates": [COMPLETION.slug]}],
+    )
+    attempt = attempts.start_attempt(assessment, student)
+    (question,) = attempts.attempt_questions(attempt)
+    attempts.autosave(attempt, question.slot_id, "return x.abs()", user=student)
+    attempts.submit_attempt(attempt, user=student)
+    response = Response.objects.get(slot_id=question.slot_id)
+    grade_code_response.delay(response.pk)  # a duplicate, as a broker redelivery would send
+    graded = wait_for(lambda: Response.objects.filter(pk=response.pk, grading_state=Response.GRADED).first())
+    first_graded_at = graded.graded_at
+    time.sleep(3)  # give the duplicate time to run; its claim must find nothing to do
+    graded.refresh_from_db()
+    assert graded.graded_at == first_graded_at
+    assert 0.0 < graded.score < 1.0
