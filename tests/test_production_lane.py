@@ -65,17 +65,22 @@ def wait_for(predicate, timeout: float = 90.0, interval: float = 0.25):
     raise AssertionError(f"condition not met within {timeout} s")
 
 
-def test_a_submitted_code_answer_is_graded_by_a_real_worker_through_the_sandbox(celery_worker_process):
-    services.save_spec(COMPLETION)
-    services.save_spec(SOFTMAX_SHORT)
-    course = Course.objects.create(code="LANE", title="Production lane")
-    student = make_user("lane-student")
-    enroll(course, student, Membership.STUDENT, "L001")
+def started_attempt(code: str, *specs):
+    """A student's running attempt at a published quiz made of exactly these templates."""
+    for spec in specs:
+        services.save_spec(spec)
+    course = Course.objects.create(code=code, title="Production lane")
+    student = make_user(f"student-{code.lower()}")
+    enroll(course, student, Membership.STUDENT, code)
     assessment = Assessment.objects.create(
-        course=course, title="Lane quiz", kind=Assessment.QUIZ, time_limit_minutes=30, state=Assessment.PUBLISHED,
-        blueprint=[{"templates": [COMPLETION.slug, SOFTMAX_SHORT.slug]}],
+        course=course, title=f"{code} quiz", kind=Assessment.QUIZ, time_limit_minutes=30, state=Assessment.PUBLISHED,
+        blueprint=[{"templates": [spec.slug for spec in specs]}],
     )
-    attempt = attempts.start_attempt(assessment, student)
+    return student, attempts.start_attempt(assessment, student)
+
+
+def test_a_submitted_code_answer_is_graded_by_a_real_worker_through_the_sandbox(celery_worker_process):
+    student, attempt = started_attempt("LANE", COMPLETION, SOFTMAX_SHORT)
     questions = {q.public["kind"]: q for q in attempts.attempt_questions(attempt)}
     attempts.autosave(attempt, questions["completion"].slot_id, "return torch.clamp(x, min=0)", user=student)
     attempts.autosave(attempt, questions["short"].slot_id, "abc", user=student)
@@ -94,15 +99,7 @@ def test_a_submitted_code_answer_is_graded_by_a_real_worker_through_the_sandbox(
 def test_a_second_delivery_of_the_same_grading_task_does_not_grade_twice(celery_worker_process):
     from exams.tasks import grade_code_response
 
-    services.save_spec(COMPLETION)
-    course = Course.objects.create(code="LANE2", title="Production lane")
-    student = make_user("lane-student-2")
-    enroll(course, student, Membership.STUDENT, "L002")
-    assessment = Assessment.objects.create(
-        course=course, title="Lane quiz 2", kind=Assessment.QUIZ, time_limit_minutes=30, state=Assessment.PUBLISHED,
-        blueprint=[{"templates": [COMPLETION.slug]}],
-    )
-    attempt = attempts.start_attempt(assessment, student)
+    student, attempt = started_attempt("LANE2", COMPLETION)
     (question,) = attempts.attempt_questions(attempt)
     attempts.autosave(attempt, question.slot_id, "return x.abs()", user=student)
     attempts.submit_attempt(attempt, user=student)
