@@ -1,5 +1,6 @@
 """The supervisor's handle on one zygote process: start it, send it a job, read its answer with a deadline,
 and kill it when it stops answering."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,8 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -24,7 +26,8 @@ class ZygoteFailure(RuntimeError):
 
 @dataclass(frozen=True)
 class LaunchSpec:
-    """How to start one zygote: argv, environment, and file descriptors it must inherit."""
+    """How to start one zygote: argv, environment, and file descriptors it inherits (closed here after the
+    start: a launcher opens fresh ones for every start)."""
 
     argv: list[str]
     env: dict[str, str] | None = None
@@ -32,12 +35,12 @@ class LaunchSpec:
     sandboxed: bool = False
     description: str = ""
     cwd: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ZygoteProcess:
-    def __init__(self, spec: LaunchSpec, name: str) -> None:
-        self.spec = spec
+    def __init__(self, launcher: Callable[[], LaunchSpec], name: str) -> None:
+        self.launcher = launcher
+        self.spec: LaunchSpec | None = None
         self.name = name
         self.process: subprocess.Popen[bytes] | None = None
         self.ready_info: dict[str, Any] = {}
@@ -50,17 +53,24 @@ class ZygoteProcess:
     def start(self) -> None:
         self.stop()
         self._buffer.clear()
-        self.process = subprocess.Popen(
-            self.spec.argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=self.spec.env,
-            cwd=self.spec.cwd,
-            pass_fds=self.spec.pass_fds,
-            start_new_session=True,
-        )
-        threading.Thread(target=self._log_stderr, args=(self.process,), name=f"{self.name}-stderr", daemon=True).start()
+        self.spec = spec = self.launcher()
+        try:
+            self.process = subprocess.Popen(
+                spec.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=spec.env,
+                cwd=spec.cwd,
+                pass_fds=spec.pass_fds,
+                start_new_session=True,
+            )
+        finally:
+            for fd in spec.pass_fds:
+                os.close(fd)
+        threading.Thread(
+            target=self._log_stderr, args=(self.process,), name=f"{self.name}-stderr", daemon=True
+        ).start()
         try:
             self.ready_info = self._read_message(time.monotonic() + START_TIMEOUT_SECONDS)
         except ZygoteFailure:

@@ -5,6 +5,7 @@ line read from its control input with exactly one result line. It runs no torch 
 (a child forked after a multi-threaded torch op hangs) and uses no project code: inside the sandbox only
 this package, the interpreter and its site-packages exist.
 """
+
 import os
 
 # Thread pools must be 1 before numpy/torch load: address-space limits and fork both depend on it.
@@ -19,7 +20,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from typing import Any  # noqa: E402
 
-from .osutil import become_child_subreaper, make_non_dumpable  # noqa: E402
+from .osutil import become_child_subreaper, make_non_dumpable, set_parent_death_signal  # noqa: E402
 from .supervise import JobSupervisor  # noqa: E402
 
 
@@ -29,6 +30,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     scratch = args.scratch or [tempfile.mkdtemp(prefix="dlquiz-runner-")]
 
+    if os.getpid() == 1:
+        # Our parent is bwrap (single-threaded, so the signal is reliable): if it goes, so do we. Outside
+        # the sandbox the parent may be a short-lived supervisor thread; EOF on the control pipe suffices.
+        set_parent_death_signal(signal.SIGKILL)
     control_in, control_out = os.dup(0), os.dup(1)
     # Stray prints (from the zygote or a library) must never corrupt the protocol.
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -58,14 +63,16 @@ def main(argv: list[str]) -> int:
             except ValueError as problem:
                 _send(control_out, {"status": "error", "message": f"bad request line: {problem}"})
                 continue
-            _send(control_out, supervisor.run(job, control_fds={control_in, control_out}))
+            supervisor.run(
+                job, control_fds={control_in, control_out}, reply=lambda result: _send(control_out, result)
+            )
     return 0
 
 
 def _send(fd: int, message: dict[str, Any]) -> None:
     payload = memoryview(json.dumps(message, allow_nan=True).encode() + b"\n")
     while payload:
-        payload = payload[os.write(fd, payload):]
+        payload = payload[os.write(fd, payload) :]
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ Runs in a child of the zygote and never returns: it ends with ``os._exit``. The 
 result pipe holds only what the child alone knows (status, exports, error); the zygote adds the captured
 output and timings.
 """
+
 from __future__ import annotations
 
 import builtins
+import collections
 import io
 import json
 import linecache
@@ -21,6 +23,7 @@ from .jsonable import NotConvertible, clean_text, to_jsonable
 from .osutil import set_parent_death_signal
 
 CELL_PREFIX = "<cell "
+TRACEBACK_FRAMES_KEPT = 20
 MB = 1024 * 1024
 
 
@@ -28,8 +31,11 @@ class ExportFailed(Exception):
     pass
 
 
-def run_child(job: dict[str, Any], stdout_fd: int, stderr_fd: int, result_fd: int, keep_fds: set[int]) -> NoReturn:
+def run_child(
+    job: dict[str, Any], stdout_fd: int, stderr_fd: int, result_fd: int, keep_fds: set[int]
+) -> NoReturn:
     exit_code = 0
+    job_pid = os.getpid()
     try:
         _become_job_process(stdout_fd, stderr_fd, result_fd, keep_fds)
         _apply_limits(job["limits"])
@@ -37,13 +43,24 @@ def run_child(job: dict[str, Any], stdout_fd: int, stderr_fd: int, result_fd: in
     except BaseException as unexpected:  # noqa: BLE001 - the child must always report something
         result = _internal_failure(unexpected)
         exit_code = 1
+    if os.getpid() != job_pid:
+        os._exit(exit_code)  # a process the job forked ran off the end of the cells: only the job reports
     try:
         _flush_std_streams()
+        result["cpu_ms"] = _cpu_ms()
         payload = json.dumps(result, allow_nan=True).encode()
         _write_all(result_fd, payload)
+        # EOF on the result pipe tells the zygote we are done: it answers before our (slow) exit teardown.
+        os.close(result_fd)
     except BaseException:  # noqa: BLE001
         exit_code = 2
     os._exit(exit_code)
+
+
+def _cpu_ms() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime) * 1000
 
 
 def _become_job_process(stdout_fd: int, stderr_fd: int, result_fd: int, keep_fds: set[int]) -> None:
@@ -63,7 +80,9 @@ def _become_job_process(stdout_fd: int, stderr_fd: int, result_fd: int, keep_fds
             except OSError:
                 pass
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace")
+    sys.stdout = io.TextIOWrapper(
+        io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace"
+    )
     sys.stderr = io.TextIOWrapper(
         io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
     )
@@ -151,7 +170,7 @@ def _failure_result(failure: BaseException) -> dict[str, Any]:
 def _is_out_of_memory(failure: BaseException) -> bool:
     if isinstance(failure, MemoryError):
         return True
-    # torch reports a failed allocation as RuntimeError "[enforce fail ...] DefaultCPUAllocator: can't allocate"
+    # torch reports a failed allocation as RuntimeError "... DefaultCPUAllocator: can't allocate memory"
     text = str(failure) if isinstance(failure, RuntimeError) else ""
     return "can't allocate memory" in text or "DefaultCPUAllocator" in text
 
@@ -159,11 +178,33 @@ def _is_out_of_memory(failure: BaseException) -> bool:
 def _innermost_cell_position(failure: BaseException) -> tuple[str | None, int | None]:
     if isinstance(failure, SyntaxError) and (failure.filename or "").startswith(CELL_PREFIX):
         return _cell_name(failure.filename), failure.lineno
-    position: tuple[str | None, int | None] = (None, None)
-    for frame, line in traceback.walk_tb(failure.__traceback__):
-        if frame.f_code.co_filename.startswith(CELL_PREFIX):
-            position = (_cell_name(frame.f_code.co_filename), line)
-    return position
+    frames = _cell_frames(failure)
+    if not frames:
+        return None, None
+    innermost = frames[-1]
+    return _cell_name(innermost.filename), innermost.lineno
+
+
+def _cell_frames(failure: BaseException) -> list[traceback.FrameSummary]:
+    """The job's own frames, outermost first; a runaway recursion keeps only its two ends."""
+    head: list[traceback.FrameSummary] = []
+    tail: collections.deque[traceback.FrameSummary] = collections.deque(maxlen=TRACEBACK_FRAMES_KEPT)
+    skipped = 0
+    entry = failure.__traceback__
+    while entry is not None:
+        code = entry.tb_frame.f_code
+        if code.co_filename.startswith(CELL_PREFIX):
+            frame = traceback.FrameSummary(code.co_filename, entry.tb_lineno, code.co_name)
+            if len(head) < TRACEBACK_FRAMES_KEPT:
+                head.append(frame)
+            else:
+                if len(tail) == tail.maxlen:
+                    skipped += 1
+                tail.append(frame)
+        entry = entry.tb_next
+    if skipped:
+        head.append(traceback.FrameSummary("...", 0, f"{skipped} more frames"))
+    return head + list(tail)
 
 
 def _cell_name(filename: str) -> str:
@@ -172,13 +213,11 @@ def _cell_name(filename: str) -> str:
 
 def _job_traceback(failure: BaseException) -> str:
     try:
-        summary = traceback.extract_tb(failure.__traceback__)
-        job_frames = [frame for frame in summary if frame.filename.startswith(CELL_PREFIX)]
-        lines = ["Traceback (most recent call last):\n"] if job_frames else []
-        lines += traceback.StackSummary.from_list(job_frames).format()
+        frames = _cell_frames(failure)
+        lines = ["Traceback (most recent call last):\n"] if frames else []
+        lines += traceback.StackSummary.from_list(frames).format()
         lines += traceback.format_exception_only(type(failure), failure)
-        text = "".join(lines)
-        return clean_text(text if len(text) < 64_000 else text[:32_000] + "\n...\n" + text[-32_000:])
+        return clean_text("".join(lines))
     except BaseException:  # noqa: BLE001
         return f"{type(failure).__name__}\n"
 
@@ -189,7 +228,10 @@ def _error(type_name: str, message: str, cell: str | None, line: int | None, tb:
 
 def _internal_failure(unexpected: BaseException) -> dict[str, Any]:
     status = "memory" if isinstance(unexpected, MemoryError) else "error"
-    return {"status": status, "error": _error(type(unexpected).__name__, "the job could not run", None, None, "")}
+    return {
+        "status": status,
+        "error": _error(type(unexpected).__name__, "the job could not run", None, None, ""),
+    }
 
 
 def _flush_std_streams() -> None:

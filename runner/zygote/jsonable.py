@@ -3,6 +3,7 @@
 Only plain data crosses the boundary. NaN and infinities survive because both ends speak Python's
 ``allow_nan`` JSON dialect; everything the caller cannot rebuild from JSON is refused with a clear message.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,7 +41,9 @@ def to_jsonable(value: Any, depth: int = 0) -> Any:
     converted = _array_like(value)
     if converted is not _MISSING:
         return to_jsonable(converted, depth + 1)
-    raise NotConvertible(f"a value of type {type(value).__module__}.{type(value).__qualname__} has no JSON form")
+    raise NotConvertible(
+        f"a value of type {type(value).__module__}.{type(value).__qualname__} has no JSON form"
+    )
 
 
 _MISSING = object()

@@ -1,4 +1,5 @@
 """Linux process controls the zygote needs (prctl through ctypes: the stdlib has no wrapper)."""
+
 from __future__ import annotations
 
 import ctypes

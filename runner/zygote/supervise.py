@@ -1,5 +1,6 @@
 """The zygote's side of one job: fork the job process, capture its output, enforce wall time and the output
 cap, then kill everything the job left behind and turn what happened into one result dict."""
+
 from __future__ import annotations
 
 import errno
@@ -9,6 +10,7 @@ import selectors
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,7 @@ class Capture:
     stdout: bytearray = field(default_factory=bytearray)
     stderr: bytearray = field(default_factory=bytearray)
     result: bytearray = field(default_factory=bytearray)
+    report: dict[str, Any] | None = None  # what the job process reported about itself
     verdict: str | None = None  # set when the zygote itself stopped the job
     message: str = ""
 
@@ -48,7 +51,12 @@ class JobSupervisor:
         self.scratch_dirs = scratch_dirs
         self.is_namespace_init = is_namespace_init
 
-    def run(self, job: dict[str, Any], control_fds: set[int]) -> dict[str, Any]:
+    def run(
+        self, job: dict[str, Any], control_fds: set[int], reply: Callable[[dict[str, Any]], None]
+    ) -> None:
+        """Run one job and `reply` with its result. The reply goes out as soon as the job has reported,
+        before the slow part (its exit teardown, reaping, wiping scratch), which overlaps the caller's
+        handling of the answer; the next request is read only after all of it."""
         limits = job["limits"]
         capture = Capture(output_limit=int(limits["output_kb"]) * 1024)
         out_r, out_w = os.pipe()
@@ -64,22 +72,36 @@ class JobSupervisor:
             os.close(fd)
         try:
             self._watch(pid, out_r, err_r, res_r, capture, started + float(limits["wall_seconds"]), limits)
-            _kill_group(pid)
-            _, status, usage = os.wait4(pid, 0)
             wall_ms = (time.monotonic() - started) * 1000
-            for fd, sink in ((out_r, capture.stdout), (err_r, capture.stderr)):
-                _drain(fd, lambda data, sink=sink: capture.add_output(sink, data))
-            _drain(res_r, capture.add_result)
+            _drain_output(out_r, err_r, capture)
+            if capture.report is not None and capture.verdict is None:
+                reply(_reported_result(capture, capture.report, limits, wall_ms))
+                _kill_group(pid)
+                os.waitpid(pid, 0)
+            else:
+                _kill_group(pid)
+                _, status, usage = os.wait4(pid, 0)
+                _drain_output(out_r, err_r, capture)
+                _drain(res_r, capture.add_result)
+                cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
+                reply(_unreported_result(capture, status, limits, wall_ms, cpu_ms))
         finally:
             for fd in (out_r, err_r, res_r):
                 os.close(fd)
             self._kill_leftovers()
             self._wipe_scratch()
-        cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000
-        return _result(capture, status, limits, wall_ms, cpu_ms)
 
-    def _watch(self, pid: int, out_r: int, err_r: int, res_r: int, capture: Capture, deadline: float,
-               limits: dict[str, Any]) -> None:
+    def _watch(
+        self,
+        pid: int,
+        out_r: int,
+        err_r: int,
+        res_r: int,
+        capture: Capture,
+        deadline: float,
+        limits: dict[str, Any],
+    ) -> None:
+        """Until the job reported (EOF on a complete result), exited, or broke a limit."""
         pidfd = os.pidfd_open(pid)
         selector = selectors.DefaultSelector()
         try:
@@ -97,12 +119,19 @@ class JobSupervisor:
                     if key.data == "exit":
                         return
                     data = os.read(key.fd, READ_CHUNK)
-                    if not data:
-                        selector.unregister(key.fd)
-                    elif key.data == "result":
-                        capture.add_result(data)
-                    else:
-                        capture.add_output(capture.stdout if key.data == "stdout" else capture.stderr, data)
+                    if data:
+                        if key.data == "result":
+                            capture.add_result(data)
+                        else:
+                            capture.add_output(
+                                capture.stdout if key.data == "stdout" else capture.stderr, data
+                            )
+                        continue
+                    selector.unregister(key.fd)
+                    if key.data == "result":
+                        capture.report = _parsed_report(capture.result)
+                        if capture.report is not None:
+                            return
         finally:
             selector.close()
             os.close(pidfd)
@@ -185,8 +214,23 @@ def _drain(fd: int, sink: Any) -> None:
         sink(data)
 
 
-def _result(capture: Capture, status: int, limits: dict[str, Any], wall_ms: float, cpu_ms: float) -> dict[str, Any]:
-    result: dict[str, Any] = {
+def _drain_output(out_r: int, err_r: int, capture: Capture) -> None:
+    _drain(out_r, lambda data: capture.add_output(capture.stdout, data))
+    _drain(err_r, lambda data: capture.add_output(capture.stderr, data))
+
+
+def _parsed_report(raw: bytearray) -> dict[str, Any] | None:
+    try:
+        report = json.loads(raw) if raw else None
+    except ValueError:  # cut short by a kill mid-write, or forged by the job's own code
+        return None
+    if not isinstance(report, dict) or report.get("status") not in ("ok", "error", "memory"):
+        return None
+    return report
+
+
+def _base_result(capture: Capture, wall_ms: float, cpu_ms: float) -> dict[str, Any]:
+    return {
         "stdout": clean_text(capture.stdout.decode("utf-8", "replace")),
         "stderr": clean_text(capture.stderr.decode("utf-8", "replace")),
         "wall_ms": round(wall_ms, 3),
@@ -195,27 +239,39 @@ def _result(capture: Capture, status: int, limits: dict[str, Any], wall_ms: floa
         "error": None,
         "message": capture.message,
     }
-    if capture.verdict is not None:
-        result["status"] = capture.verdict
-        return result
-    if os.WIFSIGNALED(status):
-        result.update(_signal_verdict(os.WTERMSIG(status), limits, cpu_ms))
-        return result
-    try:
-        reported = json.loads(capture.result) if capture.result else None
-    except ValueError:
-        reported = None
-    if not isinstance(reported, dict) or reported.get("status") not in ("ok", "error", "memory"):
-        result["status"] = "error"
-        result["message"] = "the job ended without reporting a result (did it call os._exit or close its files?)"
-        return result
-    result["status"] = reported["status"]
-    result["exports"] = reported.get("exports") or {}
-    result["error"] = reported.get("error")
+
+
+def _reported_result(
+    capture: Capture, report: dict[str, Any], limits: dict[str, Any], wall_ms: float
+) -> dict[str, Any]:
+    result = _base_result(capture, wall_ms, float(report.get("cpu_ms") or 0.0))
+    result["status"] = report["status"]
+    result["exports"] = report.get("exports") or {}
+    result["error"] = report.get("error")
     if result["status"] == "memory":
         result["message"] = f"ran out of memory (limit {int(limits['memory_mb'])} MB)"
     elif result["status"] == "error" and result["error"]:
         result["message"] = f"{result['error']['type']}: {result['error']['message']}"[:500]
+    return result
+
+
+def _unreported_result(
+    capture: Capture, status: int, limits: dict[str, Any], wall_ms: float, cpu_ms: float
+) -> dict[str, Any]:
+    if capture.verdict is None and not os.WIFSIGNALED(status):
+        report = _parsed_report(capture.result)
+        if report is not None:  # it reported just as it exited
+            return _reported_result(capture, report, limits, wall_ms)
+    result = _base_result(capture, wall_ms, cpu_ms)
+    if capture.verdict is not None:
+        result["status"] = capture.verdict
+    elif os.WIFSIGNALED(status):
+        result.update(_signal_verdict(os.WTERMSIG(status), limits, cpu_ms))
+    else:
+        result["status"] = "error"
+        result["message"] = (
+            "the job ended without reporting a result (did it call os._exit or close its files?)"
+        )
     return result
 
 
@@ -224,7 +280,10 @@ def _signal_verdict(signum: int, limits: dict[str, Any], cpu_ms: float) -> dict[
     if signum == signal.SIGXCPU or (signum == signal.SIGKILL and cpu_ms >= cpu_limit * 1000):
         return {"status": "timeout", "message": f"stopped after {cpu_limit} s of CPU time"}
     if signum == signal.SIGXFSZ:
-        return {"status": "error", "message": f"a file grew past the limit of {int(limits['file_size_mb'])} MB"}
+        return {
+            "status": "error",
+            "message": f"a file grew past the limit of {int(limits['file_size_mb'])} MB",
+        }
     name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
     hint = " (deep recursion or a crash in native code)" if signum == signal.SIGSEGV else ""
     return {"status": "killed", "message": f"the job was killed by {name}{hint}"}

@@ -1,0 +1,80 @@
+"""Who may see what: staff see their courses; students see their own work only."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from exams import clock
+from exams.models import Assessment, Attempt, Course, Membership
+
+
+def role_in(course: Course, user: Any) -> str | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Membership.objects.filter(course=course, user=user).values_list("role", flat=True).first()
+
+
+def is_course_staff(course: Course, user: Any) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or role_in(course, user) in Membership.STAFF_ROLES
+
+
+def courses_for(user: Any) -> QuerySet[Course]:
+    if not getattr(user, "is_authenticated", False):
+        return Course.objects.none()
+    return Course.objects.filter(memberships__user=user).distinct()
+
+
+def staff_courses_for(user: Any) -> QuerySet[Course]:
+    if getattr(user, "is_superuser", False):
+        return Course.objects.all()
+    return Course.objects.filter(memberships__user=user, memberships__role__in=Membership.STAFF_ROLES).distinct()
+
+
+def attempt_for_student(user: Any, attempt_id: int) -> Attempt:
+    """The user's own attempt; anybody else's raises Attempt.DoesNotExist (a 404, not a 403)."""
+    return Attempt.objects.select_related("assessment__course").get(pk=attempt_id, student_id=getattr(user, "pk", None))
+
+
+def attempt_for_staff(user: Any, attempt_id: int) -> Attempt:
+    attempt = Attempt.objects.select_related("assessment__course", "student").get(pk=attempt_id)
+    if not is_course_staff(attempt.assessment.course, user):
+        raise Attempt.DoesNotExist
+    return attempt
+
+
+@dataclass(frozen=True)
+class StudentAssessmentView:
+    assessment: Assessment
+    opens_at: datetime | None
+    closes_at: datetime | None
+    due_at: datetime | None
+    time_limit_minutes: float | None
+    attempts: list[Attempt]
+    can_start: bool
+    reason: str
+    resume: Attempt | None
+    results_released: bool
+
+
+def assessments_for_student(course: Course, user: Any, now: datetime | None = None) -> list[StudentAssessmentView]:
+    from exams.attempts import start_check
+    from exams.policy import effective_window
+
+    now = now or clock.now()
+    views = []
+    for assessment in course.assessments.filter(state=Assessment.PUBLISHED).order_by("position", "id"):
+        window = effective_window(assessment, user)
+        check = start_check(assessment, user, now)
+        views.append(StudentAssessmentView(
+            assessment=assessment, opens_at=window.opens_at, closes_at=window.closes_at, due_at=window.due_at,
+            time_limit_minutes=window.time_limit_seconds / 60 if window.time_limit_seconds else None,
+            attempts=list(Attempt.objects.filter(assessment=assessment, student=user).order_by("number")),
+            can_start=check.allowed, reason=check.reason, resume=check.resume,
+            results_released=assessment.results_released_at is not None and assessment.results_released_at <= now,
+        ))
+    return views

@@ -1,0 +1,228 @@
+"""From a blueprint to each student's questions, deterministically from their seed.
+
+The same (assessment, student, attempt number) always gives the same templates, order and variant seeds
+(as long as the bank is unchanged), so pre-generation before a class starts computes exactly the variants the
+students will get.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from exams import clock
+from exams.models import Assessment, Attempt, Membership
+from quizbank.models import Template, TemplateVersion
+
+logger = logging.getLogger(__name__)
+
+QTYPE_WORDS = {"mcq": "multiple-choice", "short": "short-answer", "code": "code"}
+
+
+class AssemblyError(Exception):
+    """The blueprint cannot be satisfied by the bank; `problems` says what is missing, one line each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    template: Template
+    version: TemplateVersion
+    seed: int
+    qtype: str
+
+
+def _seed_from(text: str) -> int:
+    # sha256, not hash(): Python's str hash is salted per process and would differ between web and worker.
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def attempt_seed(assessment: Assessment, student: Any, number: int) -> int:
+    student_id = student if isinstance(student, int) else student.pk
+    return _seed_from(f"{assessment.seed_salt}:{assessment.pk}:{student_id}:{number}")
+
+
+def slot_seed(seed: int, template_slug: str) -> int:
+    return _seed_from(f"{seed}:{template_slug}")
+
+
+def _lecture_set(lectures: Any) -> set[int] | None:
+    """None = any lecture. [lo, hi] is an inclusive range; {"any": [...]} or a list of other length is a set."""
+    if lectures in (None, [], {}):
+        return None
+    if isinstance(lectures, dict):
+        return {int(x) for x in lectures.get("any", [])}
+    if isinstance(lectures, int):
+        return {lectures}
+    if len(lectures) == 2:
+        low, high = int(lectures[0]), int(lectures[1])
+        return set(range(min(low, high), max(low, high) + 1))
+    return {int(x) for x in lectures}
+
+
+def _describe_lectures(lectures: set[int] | None) -> str:
+    if lectures is None:
+        return "any lecture"
+    ordered = sorted(lectures)
+    if len(ordered) == 1:
+        return f"lecture {ordered[0]}"
+    if ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"lectures {ordered[0]}-{ordered[-1]}"
+    return "lectures " + ", ".join(str(x) for x in ordered)
+
+
+def _describe_draw(draw: dict, lectures: set[int] | None) -> str:
+    words = f"{draw.get('count', 0)} {QTYPE_WORDS.get(draw.get('qtype'), draw.get('qtype') or 'any')} question(s) " \
+            f"from {_describe_lectures(lectures)}"
+    if draw.get("tags"):
+        words += " tagged " + ", ".join(draw["tags"])
+    return words
+
+
+def _drawable_templates() -> list[Template]:
+    return list(Template.objects.filter(is_active=True, current_version__isnull=False)
+                .select_related("current_version").order_by("slug"))
+
+
+def _matches(template: Template, draw: dict, lectures: set[int] | None) -> bool:
+    if draw.get("qtype") and template.qtype != draw["qtype"]:
+        return False
+    if lectures is not None and not lectures.intersection(int(x) for x in template.lectures or []):
+        return False
+    return set(draw.get("tags") or []).issubset(template.tags or [])
+
+
+def _choose(assessment: Assessment, rng: random.Random | None, bank: list[Template]) -> list[Template]:
+    """The templates for one attempt (rng None: check feasibility only, taking the first candidates)."""
+    problems: list[str] = []
+    blueprint = assessment.blueprint or []
+    if not blueprint:
+        raise AssemblyError([f"{assessment.title}: the blueprint has no questions"])
+    by_slug = {template.slug: template for template in bank}
+    chosen: list[Template] = []
+    used: set[str] = set()
+    for draw in blueprint:  # fixed questions first, so random draws cannot take them
+        for slug in draw.get("templates") or []:
+            template = by_slug.get(slug)
+            if template is None:
+                problems.append(f"{assessment.title}: fixed question {slug!r} is not an active template with a version")
+            elif slug not in used:
+                chosen.append(template)
+                used.add(slug)
+    for draw in blueprint:
+        if draw.get("templates"):
+            continue
+        count = int(draw.get("count", 0))
+        lectures = _lecture_set(draw.get("lectures"))
+        candidates = [t for t in bank if t.slug not in used and _matches(t, draw, lectures)]
+        if len(candidates) < count:
+            problems.append(
+                f"{assessment.title}: needs {_describe_draw(draw, lectures)}, the bank has {len(candidates)} "
+                f"(active templates with a version"
+                + (": " + ", ".join(t.slug for t in candidates) if candidates else "") + ")")
+            continue
+        picked = rng.sample(candidates, count) if rng is not None else candidates[:count]
+        chosen.extend(picked)
+        used.update(t.slug for t in picked)
+    if problems:
+        raise AssemblyError(problems)
+    return chosen
+
+
+def check_blueprint(assessment: Assessment) -> list[str]:
+    try:
+        _choose(assessment, None, _drawable_templates())
+    except AssemblyError as error:
+        return error.problems
+    return []
+
+
+def plan_questions(assessment: Assessment, seed: int, bank: list[Template] | None = None) -> list[PlannedSlot]:
+    rng = random.Random(seed)
+    templates = _choose(assessment, rng, bank if bank is not None else _drawable_templates())
+    rng.shuffle(templates)
+    return [PlannedSlot(template=t, version=t.current_version, seed=slot_seed(seed, t.slug), qtype=t.qtype)
+            for t in templates]
+
+
+def publish_assessment(assessment: Assessment, *, by: Any = None, now: datetime | None = None) -> Assessment:
+    """Publish, after checking the bank can assemble it; the class's variants are pre-generated in Celery."""
+    problems = check_blueprint(assessment)
+    if problems:
+        raise AssemblyError(problems)
+    with transaction.atomic():
+        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        assessment.state = Assessment.PUBLISHED
+        assessment.published_at = assessment.published_at or (now or clock.now())
+        assessment.pregen_state = Assessment.PREGEN_QUEUED
+        assessment.pregen_done = assessment.pregen_total = 0
+        assessment.pregen_message = ""
+        assessment.pregen_updated_at = now or clock.now()
+        assessment.save()
+        from exams.tasks import pregenerate_assessment_task
+
+        assessment_id = assessment.pk
+        transaction.on_commit(lambda: pregenerate_assessment_task.delay(assessment_id))
+    return assessment
+
+
+def unpublish_assessment(assessment: Assessment) -> Assessment:
+    if Attempt.objects.filter(assessment=assessment).exists():
+        raise ValueError(f"{assessment.title} already has attempts; it cannot go back to draft")
+    assessment.state = Assessment.DRAFT
+    assessment.save(update_fields=["state"])
+    return assessment
+
+
+def pregeneration_pairs(assessment: Assessment) -> tuple[list[tuple[TemplateVersion, int]], list[str]]:
+    """(version, seed) of every enrolled student's first attempt not yet started, and any assembly problems."""
+    bank = _drawable_templates()
+    started = set(Attempt.objects.filter(assessment=assessment).values_list("student_id", flat=True))
+    student_ids = (Membership.objects.filter(course=assessment.course_id, role=Membership.STUDENT)
+                   .exclude(user_id__in=started).values_list("user_id", flat=True).order_by("user_id"))
+    pairs: dict[tuple[int, int], tuple[TemplateVersion, int]] = {}
+    problems: list[str] = []
+    for student_id in student_ids:
+        try:
+            for planned in plan_questions(assessment, attempt_seed(assessment, student_id, 1), bank):
+                pairs[(planned.version.pk, planned.seed)] = (planned.version, planned.seed)
+        except AssemblyError as error:
+            problems = error.problems
+            break
+    return list(pairs.values()), problems
+
+
+def pregenerate_assessment(assessment_id: int) -> None:
+    """Celery task body: fill the variant cache for the whole class, recording progress for the progress bar."""
+    from quizbank.services import pregenerate
+
+    assessment = Assessment.objects.get(pk=assessment_id)
+    pairs, problems = pregeneration_pairs(assessment)
+    progress = Assessment.objects.filter(pk=assessment_id)
+    progress.update(pregen_state=Assessment.PREGEN_RUNNING, pregen_done=0, pregen_total=len(pairs),
+                    pregen_message="", pregen_updated_at=clock.now())
+    if problems:
+        progress.update(pregen_state=Assessment.PREGEN_FAILED, pregen_message="\n".join(problems),
+                        pregen_updated_at=clock.now())
+        return
+
+    step = max(1, len(pairs) // 100)
+
+    def report(done: int, total: int) -> None:
+        if done == total or done % step == 0:
+            progress.update(pregen_done=done, pregen_updated_at=clock.now())
+
+    failures = pregenerate(pairs, progress=report)
+    if failures:
+        message = "\n".join(str(f) for f in failures[:20])
+        progress.update(pregen_state=Assessment.PREGEN_FAILED, pregen_message=message, pregen_updated_at=clock.now())
+    else:
+        progress.update(pregen_state=Assessment.PREGEN_DONE, pregen_done=len(pairs), pregen_updated_at=clock.now())

@@ -1,0 +1,210 @@
+"""The course gradebook: per-assessment percent (best attempt, late penalty applied), excusals, drop-lowest
+per category, manual items, category averages and the weighted total.
+
+Rules where the syllabus is silent (see docs/exams-services.md):
+- a published assessment that has opened for the student and has no submitted attempt counts 0 ("missing");
+  before it opens it is not counted; an attempt still in progress is not counted yet;
+- an excused assessment leaves the category mean; a manual item without an entry is not counted yet;
+- drop-lowest never drops a category's last counted item;
+- the weighted total is over categories with at least one counted item, renormalised to their weights.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from exams import clock
+from exams.models import (
+    Assessment, Attempt, Course, Excusal, GradeCategory, ManualGradeEntry, ManualGradeItem, Membership,
+    StudentOverride,
+)
+
+GRADED, PENDING, MISSING, EXCUSED, NOT_OPEN, IN_PROGRESS, NOT_ENTERED = (
+    "graded", "pending", "missing", "excused", "not_open", "in_progress", "not_entered")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # "a<assessment id>" or "m<manual item id>"
+    title: str
+    kind: str  # quiz | exam | manual
+    category: GradeCategory | None
+    position: int
+
+
+@dataclass
+class Cell:
+    percent: float | None
+    status: str
+    dropped: bool = False
+    late_penalty_percent: float = 0.0
+    attempt_id: int | None = None
+
+    @property
+    def counted(self) -> bool:
+        return self.percent is not None and not self.dropped
+
+
+@dataclass
+class StudentRow:
+    user: Any
+    student_id: str
+    name: str
+    email: str
+    cells: dict[str, Cell] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    category_averages: dict[str, float | None] = field(default_factory=dict)
+    weighted_total: float | None = None
+
+
+@dataclass
+class Gradebook:
+    course: Course
+    columns: list[Column]
+    categories: list[GradeCategory]
+    rows: list[StudentRow]
+    quiz_category: GradeCategory | None
+
+
+def late_penalty_percent(policy: dict | None, submitted_at: datetime | None, due_at: datetime | None) -> float:
+    """The percent taken OFF the score for lateness: the first tier whose `up_to_minutes` covers it."""
+    if not policy or due_at is None or submitted_at is None or submitted_at <= due_at:
+        return 0.0
+    minutes_late = (submitted_at - due_at).total_seconds() / 60
+    for tier in sorted(policy.get("tiers") or [], key=lambda t: float(t["up_to_minutes"])):
+        if minutes_late <= float(tier["up_to_minutes"]):
+            return float(tier["penalty_percent"])
+    if not policy.get("tiers") and "after_last_tier_percent" not in policy:
+        return 0.0
+    return float(policy.get("after_last_tier_percent", 100))
+
+
+def _columns(course: Course) -> tuple[list[Column], dict[str, Assessment], dict[str, ManualGradeItem]]:
+    assessments = list(course.assessments.filter(state=Assessment.PUBLISHED).exclude(kind=Assessment.PRACTICE)
+                       .select_related("category").order_by("position", "id"))
+    items = list(course.manual_items.select_related("category").order_by("position", "id"))
+    columns = [Column(f"a{a.pk}", a.title, a.kind, a.category, a.position) for a in assessments]
+    columns += [Column(f"m{i.pk}", i.title, "manual", i.category, i.position) for i in items]
+    return columns, {f"a{a.pk}": a for a in assessments}, {f"m{i.pk}": i for i in items}
+
+
+def _assessment_cell(assessment: Assessment, attempts: list[Attempt], override: StudentOverride | None,
+                     excused: bool, now: datetime) -> Cell:
+    if excused:
+        return Cell(None, EXCUSED)
+    submitted = [a for a in attempts if a.state == Attempt.SUBMITTED]
+    if submitted:
+        due_at = (override.due_at if override and override.due_at else None) or assessment.due_at
+        best: Cell | None = None
+        for attempt in submitted:
+            penalty = late_penalty_percent(assessment.late_policy, attempt.submitted_at, due_at)
+            percent = (attempt.score or 0.0) * 100 * (1 - penalty / 100)
+            cell = Cell(round(percent, 4), PENDING if attempt.pending_count else GRADED,
+                        late_penalty_percent=penalty, attempt_id=attempt.pk)
+            if best is None or cell.percent > best.percent:
+                best = cell
+        return best
+    if any(a.state == Attempt.IN_PROGRESS for a in attempts):
+        return Cell(None, IN_PROGRESS, attempt_id=attempts[-1].pk)
+    opens_at = (override.opens_at if override and override.opens_at else None) or assessment.opens_at
+    if opens_at is not None and now < opens_at:
+        return Cell(None, NOT_OPEN)
+    return Cell(0.0, MISSING)
+
+
+def _finish_row(row: StudentRow, columns: list[Column], categories: list[GradeCategory]) -> None:
+    weighted_sum = Decimal(0)
+    weight_sum = Decimal(0)
+    for category in categories:
+        members = [(index, column) for index, column in enumerate(columns)
+                   if column.category is not None and column.category.pk == category.pk
+                   and row.cells[column.key].percent is not None]
+        drop = min(category.drop_lowest, max(0, len(members) - 1))
+        lowest_first = sorted(members, key=lambda pair: (row.cells[pair[1].key].percent, pair[0]))
+        for _, column in lowest_first[:drop]:
+            row.cells[column.key].dropped = True
+            row.dropped.append(column.title)
+        kept = [row.cells[column.key].percent for _, column in members if not row.cells[column.key].dropped]
+        average = sum(kept) / len(kept) if kept else None
+        row.category_averages[category.name] = average
+        if average is not None:
+            weighted_sum += category.weight * Decimal(str(average))
+            weight_sum += category.weight
+    row.weighted_total = float(weighted_sum / weight_sum) if weight_sum else None
+
+
+def _rows(course: Course, memberships: list[Membership], now: datetime) -> Gradebook:
+    columns, assessments, items = _columns(course)
+    categories = list(course.categories.order_by("position", "name"))
+    student_ids = [m.user_id for m in memberships]
+    attempts: dict[tuple[int, int], list[Attempt]] = defaultdict(list)
+    for attempt in (Attempt.objects.filter(assessment__in=assessments.values(), student_id__in=student_ids)
+                    .only("id", "assessment_id", "student_id", "state", "score", "pending_count", "submitted_at",
+                          "number").order_by("number")):
+        attempts[(attempt.assessment_id, attempt.student_id)].append(attempt)
+    overrides = {(o.assessment_id, o.student_id): o
+                 for o in StudentOverride.objects.filter(assessment__in=assessments.values(), student_id__in=student_ids)}
+    excused = set(Excusal.objects.filter(assessment__in=assessments.values(), student_id__in=student_ids)
+                  .values_list("assessment_id", "student_id"))
+    entries = {(e.item_id, e.student_id): e
+               for e in ManualGradeEntry.objects.filter(item__in=items.values(), student_id__in=student_ids)}
+    rows = []
+    for membership in memberships:
+        user = membership.user
+        row = StudentRow(user=user, student_id=membership.student_id,
+                         name=user.get_full_name() or user.username, email=user.email)
+        for key, assessment in assessments.items():
+            row.cells[key] = _assessment_cell(
+                assessment, attempts.get((assessment.pk, user.pk), []), overrides.get((assessment.pk, user.pk)),
+                (assessment.pk, user.pk) in excused, now)
+        for key, item in items.items():
+            entry = entries.get((item.pk, user.pk))
+            if entry is None:
+                row.cells[key] = Cell(None, NOT_ENTERED)
+            else:
+                percent = float(entry.points / item.max_points * 100) if item.max_points else 0.0
+                row.cells[key] = Cell(round(percent, 4), GRADED)
+        _finish_row(row, columns, categories)
+        rows.append(row)
+    quiz_category = next((c.category for c in columns if c.kind == Assessment.QUIZ and c.category is not None), None)
+    return Gradebook(course, columns, categories, rows, quiz_category)
+
+
+def student_memberships(course: Course):
+    return (Membership.objects.filter(course=course, role=Membership.STUDENT).select_related("user")
+            .order_by("student_id", "user__username"))
+
+
+def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
+    return _rows(course, list(student_memberships(course)), now or clock.now())
+
+
+def student_gradebook_row(course: Course, student: Any, now: datetime | None = None) -> StudentRow:
+    membership = student_memberships(course).get(user=student)
+    return _rows(course, [membership], now or clock.now()).rows[0]
+
+
+def excuse(assessment: Assessment, student: Any, *, by: Any = None, reason: str = "") -> Excusal:
+    excusal, _ = Excusal.objects.update_or_create(assessment=assessment, student=student,
+                                                  defaults={"reason": reason, "created_by": by})
+    return excusal
+
+
+def unexcuse(assessment: Assessment, student: Any) -> None:
+    Excusal.objects.filter(assessment=assessment, student=student).delete()
+
+
+@transaction.atomic
+def set_manual_grade(item: ManualGradeItem, student: Any, points: Decimal | float | str, *, by: Any = None,
+                     feedback: str = "") -> ManualGradeEntry:
+    points = Decimal(str(points))
+    if points < 0 or points > item.max_points:
+        raise ValueError(f"Points must be between 0 and {item.max_points}.")
+    entry, _ = ManualGradeEntry.objects.update_or_create(
+        item=item, student=student, defaults={"points": points, "feedback": feedback, "entered_by": by})
+    return entry

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from exams.views import common, staff, student
+
+app_name = "exams"
+
+urlpatterns = [
+    path("", common.dashboard, name="dashboard"),
+    path("pygments.css", common.pygments_stylesheet, name="pygments_css"),
+    # students
+    path("assessments/<int:assessment_id>/", student.assessment_start_page, name="assessment"),
+    path("assessments/<int:assessment_id>/start", student.start_attempt, name="start_attempt"),
+    path("attempts/<int:attempt_id>/", student.attempt_page, name="attempt"),
+    path("attempts/<int:attempt_id>/save", student.autosave, name="autosave"),
+    path("attempts/<int:attempt_id>/state", student.attempt_state, name="attempt_state"),
+    path("attempts/<int:attempt_id>/submit", student.submit_attempt, name="submit_attempt"),
+    # instructors and TAs
+    path("courses/<int:course_id>/", staff.course_page, name="course"),
+    path("courses/<int:course_id>/gradebook/", staff.gradebook_page, name="gradebook"),
+    path("courses/<int:course_id>/gradebook.csv", staff.gradebook_csv, name="gradebook_csv"),
+    path("manage/assessments/<int:assessment_id>/", staff.assessment_page, name="manage_assessment"),
+    path("manage/assessments/<int:assessment_id>/publish", staff.publish_assessment, name="publish"),
+    path("manage/assessments/<int:assessment_id>/progress.json", staff.publish_progress, name="publish_progress"),
+    path("manage/assessments/<int:assessment_id>/responses.csv", staff.responses_csv, name="responses_csv"),
+    path("manage/assessments/<int:assessment_id>/grading/", staff.grading_queue, name="grading_queue"),
+    path("manage/responses/<int:response_id>/grade", staff.grade_response_page, name="grade_response"),
+    path("manage/assessments/<int:assessment_id>/regrade", staff.regrade_template, name="regrade"),
+]

@@ -1,0 +1,119 @@
+"""Turning a variant's public part (and a student's saved text or review item) into what a template shows.
+
+Presentation only: nothing here looks at an answer key. Review items carry the key-derived fields
+(`correct_answer`, `explanation_html`) only when exams.grading.attempt_review released them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from quizbank.rendering import highlight_python
+from quizbank.spec import REGION_BEGIN, REGION_END
+
+# Which control each answer format gets on the quiz page.
+INPUT_FOR_FORMAT = {
+    "choice": "radio",
+    "numeric": "line",
+    "integer": "line",
+    "shape": "line",
+    "text": "line",
+    "manual": "essay",
+    "output": "output",
+    "code": "editor",
+}
+PLACEHOLDER_FOR_FORMAT = {
+    "numeric": "e.g. 0.25, 3/4 or 2.5e-3",
+    "integer": "a whole number",
+    "shape": "e.g. (32, 64, 8, 8)",
+    "text": "",
+}
+
+
+def split_scaffold(scaffold: str) -> tuple[str, str]:
+    """The scaffold's code before and after the student's region (the region itself is in the editor)."""
+    lines = scaffold.split("\n")
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == REGION_BEGIN)
+        stop = next(i for i, line in enumerate(lines) if line.strip() == REGION_END)
+    except StopIteration:
+        return scaffold, ""
+    return "\n".join(lines[:start]).rstrip("\n"), "\n".join(lines[stop + 1:]).strip("\n")
+
+
+def question_context(public: dict[str, Any], *, question: Any = None, item: Any = None) -> dict[str, Any]:
+    source = question if question is not None else item
+    answer_format = public.get("answer_format", "text")
+    text = source.text or ""
+    context: dict[str, Any] = {
+        "slot_id": source.slot_id,
+        "number": source.position,
+        "kind": public.get("kind", ""),
+        "answer_format": answer_format,
+        "input": INPUT_FOR_FORMAT.get(answer_format, "line"),
+        "placeholder": PLACEHOLDER_FOR_FORMAT.get(answer_format, ""),
+        "title": public.get("title", ""),
+        "stem_html": public.get("stem_html", ""),
+        "program_html": public.get("program_html", ""),
+        "max_words": public.get("max_words"),
+        "visible_tests": public.get("visible_tests") or [],
+        "text": text,
+        "options": [
+            {"index": str(index), "letter": chr(65 + index), "html": option.get("html") or option.get("text", ""),
+             "checked": text.strip() == str(index)}
+            for index, option in enumerate(public.get("options") or [])
+        ],
+    }
+    if public.get("kind") == "completion":
+        before, after = split_scaffold(public.get("scaffold", ""))
+        context["scaffold_before_html"] = highlight_python(before)
+        context["scaffold_after_html"] = highlight_python(after)
+        context["starter"] = public.get("starter", "")
+        context["editor_text"] = text if text else context["starter"]
+    saved_at = getattr(question, "saved_at", None) if question is not None else None
+    context["saved_at_ms"] = int(saved_at.timestamp() * 1000) if saved_at else 0
+    if item is not None:
+        context.update(_review_context(item, context))
+    return context
+
+
+def _review_context(item: Any, context: dict[str, Any]) -> dict[str, Any]:
+    score = item.score
+    if item.grading_state in ("queued", "grading", "manual", "error"):
+        verdict = "pending"
+    elif score is None:
+        verdict = ""
+    elif score >= 0.999:
+        verdict = "correct"
+    elif score <= 0.001:
+        verdict = "incorrect"
+    else:
+        verdict = "partial"
+    chosen = next((option for option in context["options"] if option["checked"]), None)
+    return {
+        "score": score,
+        "score_percent": None if score is None else round(score * 100, 1),
+        "verdict": verdict,
+        "valid": item.valid,
+        "feedback": item.feedback,
+        "feedback_data": item.feedback_data or {},
+        "grading_state": item.grading_state,
+        "correct_answer": item.correct_answer,
+        "explanation_html": item.explanation_html,
+        "chosen_option": chosen,
+    }
+
+
+def gradebook_table(book: Any) -> dict[str, Any]:
+    """The gradebook as rows of cells in column order (templates cannot index dicts by a variable key)."""
+    rows = []
+    for row in book.rows:
+        rows.append({
+            "student": row,
+            "cells": [(column, row.cells.get(column.key)) for column in book.columns],
+            "categories": [row.category_averages.get(category.name) for category in book.categories],
+            "dropped_titles": [column.title for column in book.columns if column.key in row.dropped]
+                              or [column.title for column in book.columns
+                                  if row.cells.get(column.key) is not None and row.cells[column.key].dropped],
+            "weighted_total": row.weighted_total,
+        })
+    return {"columns": book.columns, "categories": book.categories, "rows": rows}

@@ -1,0 +1,212 @@
+"""What instructors and TAs see: course page, assessment page with publish + progress, manual grading,
+gradebook and CSV downloads, regrade. Staff of other courses get 404s (exams.permissions)."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from exams import assembly, exports, grading
+from exams import gradebook as gradebook_service
+from exams.forms import ManualGradeForm, RegradeForm
+from exams.models import Assessment, AttemptSlot, Response
+from exams.permissions import (
+    assessment_for_manager,
+    assessment_for_staff,
+    can_manage,
+    course_for_staff,
+    response_for_staff,
+)
+from exams.views.presentation import gradebook_table, question_context
+from quizbank.models import Template
+from quizbank.services import variant_for
+
+
+@login_required
+@require_GET
+def course_page(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = course_for_staff(request.user, course_id)
+    assessments = course.assessments.select_related("category").annotate(
+        attempt_count=Count("attempts", distinct=True),
+        manual_pending=Count("attempts__responses", filter=Q(attempts__responses__grading_state=Response.MANUAL)),
+    )
+    return render(request, "exams/course.html", {
+        "course": course,
+        "assessments": assessments,
+        "can_manage": can_manage(request.user, course),
+        "student_count": course.memberships.filter(role="student").count(),
+    })
+
+
+@login_required
+@require_GET
+def assessment_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = assessment_for_staff(request.user, assessment_id)
+    templates_in_use = Template.objects.filter(
+        pk__in=AttemptSlot.objects.filter(attempt__assessment=assessment).values("template_id")
+    ).order_by("slug")
+    return render(request, "exams/assessment_manage.html", {
+        "assessment": assessment,
+        "course": assessment.course,
+        "can_manage": can_manage(request.user, assessment.course),
+        "blueprint_problems": [] if assessment.is_published else assembly.check_blueprint(assessment),
+        "templates_in_use": templates_in_use,
+        "attempt_count": assessment.attempts.count(),
+        "manual_pending": Response.objects.filter(attempt__assessment=assessment,
+                                                  grading_state=Response.MANUAL).count(),
+    })
+
+
+@login_required
+@require_POST
+def publish_assessment(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = assessment_for_manager(request.user, assessment_id)
+    try:
+        assembly.publish_assessment(assessment, by=request.user)
+    except assembly.AssemblyError as problem:
+        messages.error(request, f"Not published: {problem}")
+    else:
+        messages.success(request, f"{assessment.title} is published. Variants are being prepared for the class.")
+    return redirect("exams:manage_assessment", assessment_id=assessment.pk)
+
+
+@never_cache
+@login_required
+@require_GET
+def publish_progress(request: HttpRequest, assessment_id: int) -> JsonResponse:
+    assessment = assessment_for_staff(request.user, assessment_id)
+    return JsonResponse({
+        "state": assessment.state,
+        "status": assessment.pregen_state,
+        "done": assessment.pregen_done,
+        "total": assessment.pregen_total,
+        "message": assessment.pregen_message,
+    })
+
+
+@login_required
+@require_GET
+def grading_queue(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = assessment_for_staff(request.user, assessment_id)
+    return render(request, "exams/grading_queue.html", {
+        "assessment": assessment,
+        "course": assessment.course,
+        "responses": _manual_responses(assessment),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def grade_response_page(request: HttpRequest, response_id: int) -> HttpResponse:
+    response = response_for_staff(request.user, response_id)
+    assessment = response.attempt.assessment
+    form = ManualGradeForm(request.POST or None, initial={
+        "score_percent": None if response.score is None else round(response.score * 100, 2),
+        "feedback": response.feedback if response.graded_by_id else "",  # not the "graded by your instructor" note
+    })
+    neighbours = list(_manual_responses(assessment).values_list("pk", flat=True))
+    position = neighbours.index(response.pk) if response.pk in neighbours else -1
+    previous_id = neighbours[position - 1] if position > 0 else None
+    next_id = neighbours[position + 1] if 0 <= position < len(neighbours) - 1 else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            grading.grade_manually(response, request.user, form.score_fraction, form.cleaned_data["feedback"])
+        except PermissionDenied:
+            raise
+        except ValueError as problem:
+            form.add_error("score_percent", str(problem))
+        else:
+            messages.success(request, f"Saved: {form.cleaned_data['score_percent']}% for "
+                                      f"{response.attempt.student.get_full_name() or response.attempt.student.username}, "
+                                      f"question {response.slot.position}.")
+            if form.cleaned_data["go_next"] and next_id:
+                return redirect("exams:grade_response", response_id=next_id)
+            return redirect("exams:grade_response", response_id=response.pk)
+    slot = response.slot
+    variant = variant_for(slot.template_version, slot.seed)  # staff page: the rubric lives in the key
+    return render(request, "exams/grade_response.html", {
+        "response": response,
+        "assessment": assessment,
+        "course": assessment.course,
+        "student": response.attempt.student,
+        "question": question_context(variant.public, question=_SlotText(slot.pk, slot.position, response.text)),
+        "rubric": variant.key.get("rubric") or slot.template_version.spec.get("answer", {}).get("rubric", ""),
+        "form": form,
+        "previous_id": previous_id,
+        "next_id": next_id,
+        "position": position + 1,
+        "total": len(neighbours),
+    })
+
+
+class _SlotText:
+    """The few attributes question_context reads, for a response seen by a grader."""
+
+    def __init__(self, slot_id: int, position: int, text: str):
+        self.slot_id, self.position, self.text, self.saved_at = slot_id, position, text, None
+
+
+def _manual_responses(assessment: Assessment):
+    """Manually graded answers of submitted attempts, graded or not, in a stable order for next/previous."""
+    return (Response.objects
+            .filter(attempt__assessment=assessment, attempt__state="submitted")
+            .filter(Q(grading_state=Response.MANUAL) | Q(graded_by__isnull=False))
+            .select_related("attempt__student", "slot__template")
+            .order_by("slot__template__slug", "attempt__student__username", "attempt__number"))
+
+
+@login_required
+@require_GET
+def gradebook_page(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = course_for_staff(request.user, course_id)
+    return render(request, "exams/gradebook.html", {
+        "course": course,
+        "table": gradebook_table(gradebook_service.gradebook(course)),
+    })
+
+
+@login_required
+@require_GET
+def gradebook_csv(request: HttpRequest, course_id: int) -> StreamingHttpResponse:
+    course = course_for_staff(request.user, course_id)
+    return _csv_response(exports.gradebook_csv(course), exports.gradebook_csv_filename(course))
+
+
+@login_required
+@require_GET
+def responses_csv(request: HttpRequest, assessment_id: int) -> StreamingHttpResponse:
+    assessment = assessment_for_staff(request.user, assessment_id)
+    return _csv_response(exports.responses_csv(assessment), exports.responses_csv_filename(assessment))
+
+
+def _csv_response(rows, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@login_required
+@require_POST
+def regrade_template(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = assessment_for_manager(request.user, assessment_id)
+    form = RegradeForm(request.POST)
+    template = None
+    if form.is_valid():
+        template = Template.objects.filter(
+            pk=form.cleaned_data["template_id"],
+            pk__in=AttemptSlot.objects.filter(attempt__assessment=assessment).values("template_id"),
+        ).first()
+    if template is None:
+        messages.error(request, "That template is not used by this assessment.")
+    else:
+        report = grading.regrade_template(template, by=request.user)
+        messages.success(request, f"Regraded {template.slug} with its current version: {report.responses} "
+                                  f"responses checked, {report.changed} scores changed, {report.queued} code "
+                                  f"answers queued for the runner.")
+    return redirect("exams:manage_assessment", assessment_id=assessment.pk)

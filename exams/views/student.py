@@ -1,0 +1,144 @@
+"""What a student sees: the start page, the quiz page with autosave and timer, and the result page.
+
+Every lookup goes through exams.permissions (someone else's attempt is a 404); every decision about time,
+state and ownership is made by exams.attempts, which the JSON endpoints call on each request.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from exams import attempts, grading, policy
+from exams.assembly import AssemblyError
+from exams.forms import AutosaveError, parse_autosave
+from exams.models import Attempt
+from exams.permissions import assessment_for_student, attempt_for_student
+from exams.views.presentation import question_context
+
+NO_STORE = "no-store, private"
+
+
+@login_required
+@require_GET
+def assessment_start_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = assessment_for_student(request.user, assessment_id)
+    check = attempts.start_check(assessment, request.user)
+    return render(request, "exams/assessment_start.html", {
+        "assessment": assessment,
+        "course": assessment.course,
+        "window": policy.effective_window(assessment, request.user),
+        "check": check,
+        "past_attempts": Attempt.objects.filter(assessment=assessment, student=request.user).order_by("number"),
+    })
+
+
+@login_required
+@require_POST
+def start_attempt(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = assessment_for_student(request.user, assessment_id)
+    try:
+        attempt = attempts.start_attempt(assessment, request.user)
+    except attempts.StartRefused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("exams:assessment", assessment_id=assessment.pk)
+    except AssemblyError:
+        messages.error(request, "This assessment cannot be started yet: its questions are not ready. "
+                                "Please tell your instructor.")
+        return redirect("exams:assessment", assessment_id=assessment.pk)
+    return redirect("exams:attempt", attempt_id=attempt.pk)
+
+
+@never_cache
+@login_required
+@require_GET
+def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = attempt_for_student(request.user, attempt_id)
+    remaining = attempts.remaining_seconds(attempt)
+    if attempt.is_open and (remaining is None or remaining > 0):
+        return _quiz_page(request, attempt, remaining)
+    review = grading.attempt_review(attempt)
+    response = render(request, "exams/attempt_result.html", {
+        "attempt": attempt,
+        "assessment": attempt.assessment,
+        "course": attempt.assessment.course,
+        "review": review,
+        "waiting_for_submission": attempt.is_open,  # time is up; the page or the beat job submits it
+        "items": [question_context(item.public, item=item) for item in review.items],
+    })
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
+def _quiz_page(request: HttpRequest, attempt: Attempt, remaining: int | None) -> HttpResponse:
+    questions = [question_context(question.public, question=question) for question in attempts.attempt_questions(attempt)]
+    response = render(request, "exams/attempt_quiz.html", {
+        "attempt": attempt,
+        "assessment": attempt.assessment,
+        "course": attempt.assessment.course,
+        "questions": questions,
+        "remaining_seconds": remaining,
+    })
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
+@login_required
+@require_POST
+def autosave(request: HttpRequest, attempt_id: int) -> JsonResponse:
+    attempt = attempt_for_student(request.user, attempt_id)
+    try:
+        save = parse_autosave(request.body)
+    except AutosaveError as problem:
+        return _json({"ok": False, "error": str(problem)}, status=400)
+    try:
+        result = attempts.autosave(attempt, save.slot_id, save.text, user=request.user, client_seq=save.client_seq)
+    except attempts.NotYourAttempt:
+        return _json({"ok": False, "error": "Not found."}, status=404)
+    except (attempts.AttemptClosed, attempts.DeadlinePassed) as refusal:
+        return _json({"ok": False, "closed": True, "error": refusal.message}, status=409)
+    return _json({
+        "ok": True,
+        "slot": save.slot_id,
+        "stale": result.stale,
+        "saved_at": result.saved_at.isoformat() if result.saved_at else None,
+        "remaining_seconds": result.remaining_seconds,
+    })
+
+
+@login_required
+@require_GET
+def attempt_state(request: HttpRequest, attempt_id: int) -> JsonResponse:
+    attempt = attempt_for_student(request.user, attempt_id)
+    remaining = attempts.remaining_seconds(attempt)
+    return _json({
+        "state": attempt.state,
+        "open": attempt.is_open and (remaining is None or remaining > 0),
+        "remaining_seconds": remaining,
+    })
+
+
+@login_required
+@require_POST
+def submit_attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = attempt_for_student(request.user, attempt_id)
+    submitted_by = Attempt.BY_TIMER if request.POST.get("reason") == "timeout" else Attempt.BY_STUDENT
+    try:
+        attempts.submit_attempt(attempt, user=request.user, submitted_by=submitted_by)
+    except attempts.NotYourAttempt:
+        return _json({"ok": False}, status=404)
+    except attempts.AttemptError as refusal:
+        messages.warning(request, refusal.message)
+    return redirect(reverse("exams:attempt", kwargs={"attempt_id": attempt.pk}))
+
+
+def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
+    response = JsonResponse(data, status=status)
+    response["Cache-Control"] = NO_STORE
+    return response

@@ -1,0 +1,56 @@
+"""load_demo builds the syllabus's course idempotently; simulate_class fills a gradebook through the services."""
+from __future__ import annotations
+
+import pytest
+
+from exams.demo import QUIZ_LECTURES, load_demo, simulate_class
+from exams.gradebook import gradebook
+from exams.models import Assessment, Attempt, Course, GradeCategory, Membership
+from quizbank import completion
+from quizbank.completion import CompletionGrade
+from tests.exams_personas import build_bank, fake_engine, fast_passwords  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def small_bank(db, fast_passwords):
+    # Enough for Quiz 1 (lectures 1-3) and the practice set, nothing for the later quizzes or the exams.
+    build_bank(mcq=4, short=3, code=3, lectures=(2,))
+
+
+def test_load_demo_creates_the_syllabus_course_and_is_safe_to_run_twice(small_bank):
+    first = load_demo()
+    second = load_demo()
+    course = Course.objects.get(code="CSCI4701")
+    titles = list(course.assessments.order_by("position").values_list("title", flat=True))
+    assert titles == ["Sample questions"] + [f"Quiz {n}" for n in range(1, 10)] + ["Midterm", "Final"]
+    assert course.assessments.count() == 12 and course.memberships.count() == 5
+    assert course.memberships.filter(role=Membership.STUDENT).count() == 3
+    assert sorted((c.name, int(c.weight), c.drop_lowest) for c in GradeCategory.objects.filter(course=course)) == [
+        ("Final", 25, 0), ("Midterm", 25, 0), ("Quizzes", 25, 1), ("Team project", 25, 0)]
+    quiz5 = course.assessments.get(title="Quiz 5")
+    assert quiz5.blueprint[0] == {"qtype": "mcq", "count": 4, "lectures": [14, 14]} and quiz5.time_limit_minutes == 30
+    final = course.assessments.get(title="Final")
+    assert [d["count"] for d in final.blueprint] == [8, 6, 6] and final.blueprint[0]["lectures"] == [1, 29]
+    assert set(first.published) == set(second.published) == {"Quiz 1", "Sample questions"}
+    quiz2_problem = dict(first.not_published)["Quiz 2"]
+    assert "needs 4 multiple-choice question(s) from lectures 5-6, the bank has 0" in quiz2_problem
+    assert len(QUIZ_LECTURES) == 9
+
+
+def test_simulate_class_makes_students_take_published_assessments_through_the_services(small_bank, fake_engine,
+                                                                                        monkeypatch):
+    monkeypatch.setattr(completion, "grade_completion",
+                        lambda spec, seed, expected, code: CompletionGrade(score=1.0 if "2 * x" in code else 0.0))
+    load_demo()
+    course = Course.objects.get(code="CSCI4701")
+    report = simulate_class(course, 6, seed=1)
+    assert report.students == 6 and report.refused == []
+    attempts = Attempt.objects.filter(assessment__course=course)
+    assert attempts.count() == report.attempts > 0
+    assert not attempts.filter(state=Attempt.IN_PROGRESS).exists()
+    quiz1 = course.assessments.get(title="Quiz 1")
+    simulated = [row for row in gradebook(course).rows if row.student_id.startswith("SIM")]
+    assert len(simulated) == 6
+    assert all(row.cells[f"a{quiz1.pk}"].percent is not None for row in simulated)
+    assert all(row.weighted_total is not None for row in simulated)
+    assert quiz1.state == Assessment.PUBLISHED
