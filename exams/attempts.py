@@ -214,11 +214,16 @@ def autosave(attempt: Attempt, slot_id: int, text: str, *, user: Any, client_seq
 def submit_attempt(attempt: Attempt, *, user: Any = None, submitted_by: str = Attempt.BY_STUDENT,
                    now: datetime | None = None) -> Attempt:
     """Close the attempt and grade what was saved. Idempotent: submitting twice changes nothing."""
-    from exams.grading import grade_submitted_responses
+    from exams.grading import grade_submitted_responses, load_variants
 
     now = now or clock.now()
     if user is not None and attempt.student_id != user.pk:
         raise NotYourAttempt("No such attempt.")
+    if Attempt.objects.filter(pk=attempt.pk, state=Attempt.SUBMITTED).exists():
+        return Attempt.objects.get(pk=attempt.pk)
+    # Variants not cached yet are generated through the runner HERE, before the transaction: SQLite holds its
+    # write lock from the first statement of a transaction (IMMEDIATE), and a sandbox run must not hold it.
+    variants = load_variants(attempt)
     with transaction.atomic():
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.state == Attempt.SUBMITTED:
@@ -230,7 +235,7 @@ def submit_attempt(attempt: Attempt, *, user: Any = None, submitted_by: str = At
         locked.submitted_at = min(now, locked.deadline) if locked.deadline else now
         locked.submitted_by = submitted_by
         locked.save(update_fields=["state", "submitted_at", "submitted_by"])
-        grade_submitted_responses(locked, now=now)
+        grade_submitted_responses(locked, variants, now=now)
     locked.refresh_from_db()
     return locked
 

@@ -15,8 +15,8 @@ from exams import clock
 from exams.access import is_course_staff
 from exams.models import Attempt, Response
 from quizbank.checking import CheckResult, check
-from quizbank.models import Template, TemplateVersion
-from quizbank.spec import TemplateError
+from quizbank.models import Template, TemplateVersion, Variant
+from quizbank.spec import Problem, TemplateError
 
 logger = logging.getLogger(__name__)
 
@@ -78,22 +78,46 @@ def _apply_check(response: Response, result: CheckResult, version: TemplateVersi
         response.graded_at = now
 
 
-def _check_response(response: Response, version: TemplateVersion) -> CheckResult:
+def _fetch_variant(version: TemplateVersion, seed: int) -> Variant | TemplateError:
+    """The cached variant, generated through the runner on a miss (blocking: never inside a transaction)."""
     from quizbank import services as bank
 
-    variant = bank.variant_for(version, response.slot.seed)
-    return check(variant.public, variant.key, (version.spec or {}).get("answer") or {}, response.text)
+    try:
+        return bank.variant_for(version, seed)
+    except TemplateError as error:
+        return error
 
 
-def grade_submitted_responses(attempt: Attempt, *, now: datetime | None = None) -> None:
-    """Grade every response of a just-submitted attempt (called inside submit's transaction)."""
+def load_variants(attempt: Attempt) -> dict[int, Variant | TemplateError]:
+    """Every slot's variant (or the TemplateError that stops it), by slot id. Call it BEFORE opening the
+    transaction that grades: a cache miss runs the sandbox, and SQLite (transaction_mode IMMEDIATE) holds its
+    write lock for the whole transaction, so no other student could save meanwhile."""
+    return {slot.pk: _fetch_variant(slot.template_version, slot.seed)
+            for slot in attempt.slots.select_related("template_version")}
+
+
+def _check_with(variant: Variant | TemplateError, version: TemplateVersion, text: str) -> CheckResult:
+    """Check one answer against an already-fetched variant (no runner call). Raises the variant's TemplateError."""
+    if isinstance(variant, TemplateError):
+        raise variant
+    return check(variant.public, variant.key, (version.spec or {}).get("answer") or {}, text)
+
+
+def grade_submitted_responses(attempt: Attempt, variants: dict[int, Variant | TemplateError], *,
+                              now: datetime | None = None) -> None:
+    """Grade every response of a just-submitted attempt (called inside submit's transaction) against
+    `variants` from `load_variants`, fetched before the transaction opened: nothing here runs the sandbox."""
     now = now or clock.now()
     responses = (Response.objects.select_for_update().filter(attempt=attempt)
                  .select_related("slot__template_version"))
     for response in responses:
         version = response.slot.template_version
+        variant = variants.get(response.slot_id)
+        if variant is None:  # not fetched beforehand: never generate while holding the write lock
+            variant = TemplateError(Problem("grading", "the question was not prepared before grading; regrade it"),
+                                    seed=response.slot.seed)
         try:
-            result = _check_response(response, version)
+            result = _check_with(variant, version, response.text)
         except TemplateError as error:
             response.grading_state, response.score = Response.ERROR, None
             response.feedback = f"This question could not be graded automatically: {error}"
@@ -189,26 +213,33 @@ def manual_grading_queue(course: Any):
             .order_by("attempt__submitted_at", "slot__position"))
 
 
-def regrade_template(template: Template, new_version: TemplateVersion | None = None, *, by: Any = None,
-                     now: datetime | None = None) -> RegradeReport:
+def regrade_template(template: Template, new_version: TemplateVersion | None = None, *, course: Any = None,
+                     by: Any = None, now: datetime | None = None) -> RegradeReport:
     """Re-check every submitted response to `template` with `new_version`'s answer key for the SAME seeds.
-    Grades given by a person are kept; code completion goes back to the runner queue."""
+    Grades given by a person are kept; code completion goes back to the runner queue. With `course`, only that
+    course's responses: an instructor's regrade never changes another course's grades."""
     now = now or clock.now()
     version = new_version or template.current_version
     if version is None or version.template_id != template.pk:
         raise ValueError("regrade needs a version of this template")
-    response_ids = list(Response.objects.filter(slot__template=template, attempt__state=Attempt.SUBMITTED,
-                                                graded_by__isnull=True)
-                        .exclude(grading_state=Response.MANUAL).values_list("pk", flat=True))
+    responses = Response.objects.filter(slot__template=template, attempt__state=Attempt.SUBMITTED,
+                                        graded_by__isnull=True).exclude(grading_state=Response.MANUAL)
+    if course is not None:
+        responses = responses.filter(attempt__assessment__course=course)
+    response_ids = list(responses.values_list("pk", flat=True))
     changed = queued = 0
+    variants: dict[int, Variant | TemplateError] = {}
     for response_id in response_ids:
+        seed = Response.objects.filter(pk=response_id).values_list("slot__seed", flat=True).get()
+        if seed not in variants:  # the new version's variant may not exist yet: generate it before locking
+            variants[seed] = _fetch_variant(version, seed)
         with transaction.atomic():
             response = Response.objects.select_related("slot").get(pk=response_id)
             Attempt.objects.select_for_update().get(pk=response.attempt_id)
             response = Response.objects.select_for_update().select_related("slot").get(pk=response_id)
             before = (response.score, response.valid)
             try:
-                result = _check_response(response, version)
+                result = _check_with(variants[seed], version, response.text)
             except TemplateError as error:
                 response.grading_state, response.score = Response.ERROR, None
                 response.feedback = f"This question could not be graded automatically: {error}"
@@ -239,7 +270,10 @@ def _correct_answer_text(public: dict[str, Any], key: dict[str, Any]) -> str:
         return str(key.get("reference", ""))
     if public.get("answer_format") == "manual":
         return str(key.get("rubric", ""))
-    return str(key.get("answer", ""))
+    answer = key.get("answer", "")
+    if isinstance(answer, float) and answer.is_integer():
+        return str(int(answer))  # 4.0 -> "4": what a student would type
+    return str(answer)
 
 
 def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: bool = False) -> AttemptReview:

@@ -55,10 +55,12 @@ def redispatch_stalled_grading() -> int:
 
 
 @shared_task(acks_late=True, name="exams.regrade_template")
-def regrade_template_task(template_id: int, version_id: int | None = None) -> int:
+def regrade_template_task(template_id: int, version_id: int | None = None, course_id: int | None = None) -> int:
     from exams.grading import regrade_template
+    from exams.models import Course
     from quizbank.models import Template, TemplateVersion
 
     template = Template.objects.get(pk=template_id)
     version = TemplateVersion.objects.get(pk=version_id) if version_id else None
-    return regrade_template(template, version).responses
+    course = Course.objects.get(pk=course_id) if course_id else None
+    return regrade_template(template, version, course=course).responses

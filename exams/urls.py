@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exams.views import common, staff, student
+from exams.views import common, records, staff, student
 
 app_name = "exams"
 
@@ -25,4 +25,9 @@ urlpatterns = [
     path("manage/assessments/<int:assessment_id>/grading/", staff.grading_queue, name="grading_queue"),
     path("manage/responses/<int:response_id>/grade", staff.grade_response_page, name="grade_response"),
     path("manage/assessments/<int:assessment_id>/regrade", staff.regrade_template, name="regrade"),
+    path("manage/assessments/<int:assessment_id>/overrides", records.set_override, name="set_override"),
+    path("manage/assessments/<int:assessment_id>/excuse", records.excuse_student, name="excuse"),
+    path("manage/assessments/<int:assessment_id>/unexcuse", records.unexcuse_student, name="unexcuse"),
+    path("courses/<int:course_id>/manual/<int:item_id>/", records.manual_item_page, name="manual_item"),
+    path("courses/<int:course_id>/roster", records.upload_roster, name="upload_roster"),
 ]

@@ -77,8 +77,12 @@ def run_benchmark(options: BenchOptions) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     for _ in range(2 * pool.size):  # first fork of each zygote faults pages in; not what we measure
         _checked(execute(Job(cells=WARM_CELLS, inputs={"seed": 0}, exports=("answer",))))
+    cpu_before = _cpu_seconds(pool)
     warm = _warm_latencies(options.warm_jobs)
+    warm_cpu_ms = (_cpu_seconds(pool) - cpu_before) * 1000 / max(1, options.warm_jobs)
+    cpu_before = _cpu_seconds(pool)
     grading_rate = _grading_jobs_per_second(options.grading_jobs, options.submitters)
+    grading_cpu_ms = (_cpu_seconds(pool) - cpu_before) * 1000 / max(1, options.grading_jobs)
     rss_mb, pss_mb = _pool_memory(pool)
     cold = _cold_latencies(options.cold_runs)
     cold_p50, warm_p50 = statistics.median(cold), statistics.median(warm)
@@ -88,6 +92,11 @@ def run_benchmark(options: BenchOptions) -> dict[str, Any]:
         "warm_p95_ms": round(_percentile(warm, 95), 2),
         "cold_over_warm": round(cold_p50 / warm_p50, 1),
         "grading_jobs_per_s": round(grading_rate, 1),
+        # CPU spent per job by the supervisor, zygotes and jobs together: what the figures would be on an
+        # otherwise idle machine is cores * 1000 / cpu_ms (the shared benchmark machine is rarely idle).
+        "warm_cpu_ms_per_job": round(warm_cpu_ms, 2),
+        "grading_cpu_ms_per_job": round(grading_cpu_ms, 2),
+        "grading_capacity_jobs_per_s": round((os.cpu_count() or 1) * 1000 / grading_cpu_ms, 1),
         "pool_rss_mb": round(rss_mb, 1),
         "pool_pss_mb": round(pss_mb, 1),
         "pool_size": pool.size,
@@ -176,6 +185,22 @@ def _pool_memory(pool: Pool) -> tuple[float, float]:
             except OSError:
                 continue
     return rss_kb / 1024, pss_kb / 1024
+
+
+def _cpu_seconds(pool: Pool) -> float:
+    """CPU time of this process plus every zygote and its reaped jobs, in seconds."""
+    own = os.times()
+    total = own.user + own.system
+    ticks = os.sysconf("SC_CLK_TCK")
+    for slot in pool.slots:
+        for pid in slot.zygote.host_pids():
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
+    return total
 
 
 def _percentile(values: list[float], percent: float) -> float:

@@ -42,6 +42,7 @@ class RunnerSettings:
     queue_limit: int
     sandbox_uid: int
     allow_unsandboxed_templates: bool
+    sandbox_memory_mb: int = 3072  # the memory cgroup cap of one sandbox: zygote + job + all it forks
 
 
 def unsandboxed_launch_spec() -> LaunchSpec:
@@ -53,14 +54,23 @@ def unsandboxed_launch_spec() -> LaunchSpec:
     )
 
 
-def sandbox_plan(sandbox_uid: int) -> LaunchPlan:
+def sandbox_plan(sandbox_uid: int, sandbox_memory_mb: int) -> LaunchPlan:
+    from runner.cgroups import MemoryCgroup, cgroup_name
     from runner.sandbox import check_prerequisites, sandbox_launch_spec
 
     check_prerequisites(sandbox_uid)
-    spec = sandbox_launch_spec(sandbox_uid)
-    return LaunchPlan(
-        launcher=lambda: sandbox_launch_spec(sandbox_uid), sandboxed=True, description=spec.description
-    )
+
+    def launch() -> LaunchSpec:
+        return sandbox_launch_spec(
+            sandbox_uid, memory_cgroup=MemoryCgroup.create(cgroup_name(), sandbox_memory_mb)
+        )
+
+    probe = MemoryCgroup.create(cgroup_name(), sandbox_memory_mb)
+    description = sandbox_launch_spec(sandbox_uid).description
+    description += f", {sandbox_memory_mb} MB memory cgroup each" if probe else ", no memory cgroup"
+    if probe:
+        probe.remove()
+    return LaunchPlan(launcher=launch, sandboxed=True, description=description)
 
 
 def fallback_plan(reason: str, allow_unsandboxed_templates: bool) -> LaunchPlan:

@@ -29,12 +29,13 @@ logger = logging.getLogger(__name__)
 ZYGOTE_GRACE_SECONDS = 5.0
 DEFAULT_QUEUE_LIMIT = 1000
 REFUSED_POOL_RETRY_SECONDS = 60.0
+CLOSE_GRACE_SECONDS = 1.0  # an idle zygote exits on EOF in milliseconds; a busy one is killed after this
 DEFAULT_QUEUE_WAIT_SECONDS = 600.0
 # No job, whoever wrote it, may ask for more than this.
 MAXIMUM_LIMITS = Limits(
     cpu_seconds=120.0,
     wall_seconds=300.0,
-    memory_mb=4096,
+    memory_mb=2048,
     processes=64,
     file_size_mb=256,
     open_files=1024,
@@ -167,7 +168,7 @@ class Pool:
     def close(self) -> None:
         for slot in self.slots:
             with slot.lock:
-                slot.zygote.stop()
+                slot.zygote.stop(grace_seconds=CLOSE_GRACE_SECONDS)
 
     def abandon(self) -> None:
         for slot in self.slots:
@@ -231,6 +232,7 @@ def _pool_from_settings() -> Pool:
             queue_limit=int(getattr(settings, "RUNNER_QUEUE_LIMIT", DEFAULT_QUEUE_LIMIT)),
             sandbox_uid=int(getattr(settings, "RUNNER_SANDBOX_UID", 0) or 0),
             allow_unsandboxed_templates=bool(getattr(settings, "RUNNER_ALLOW_UNSANDBOXED_TEMPLATES", False)),
+            sandbox_memory_mb=int(getattr(settings, "RUNNER_SANDBOX_MEMORY_MB", 3072)),
         )
     )
 
@@ -241,7 +243,7 @@ def build_pool(config: RunnerSettings) -> Pool:
 
     marker = canary()
     try:
-        plan = sandbox_plan(config.sandbox_uid)
+        plan = sandbox_plan(config.sandbox_uid, config.sandbox_memory_mb)
         logger.info("starting the runner pool: %d zygote(s), %s", config.pool_size, plan.description)
         pool = Pool(size=config.pool_size, plan=plan, queue_limit=config.queue_limit)
         problems = confinement_problems(pool, str(PROJECT_DIR), marker)

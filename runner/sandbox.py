@@ -24,6 +24,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.cgroups import MemoryCgroup
 from runner.zygote_process import LaunchSpec
 
 SANDBOX_USER = "dlquiz-sandbox"
@@ -40,8 +41,9 @@ FIX_HINT = (
 # Runs as root inside `unshare --mount`: stage the three read-only trees, then drop to the sandbox uid.
 STAGE_SCRIPT = r"""
 set -eu
-python_home=$1 site_packages=$2 zygote_dir=$3 uid=$4 gid=$5
-shift 5
+python_home=$1 site_packages=$2 zygote_dir=$3 uid=$4 gid=$5 cgroup_procs=$6
+shift 6
+if [ -n "$cgroup_procs" ]; then echo $$ > "$cgroup_procs"; fi
 /usr/bin/mount -t tmpfs -o size=64k,mode=755 dlquiz-stage /mnt
 for pair in "python:$python_home" "site-packages:$site_packages" "runner_zygote:$zygote_dir"; do
   target=/mnt/${pair%%:*}
@@ -114,6 +116,7 @@ def bwrap_arguments(
 ) -> list[str]:
     scratch = str(SCRATCH_MB * 1024 * 1024)
     bwrap = shutil.which("bwrap", path="/usr/bin:/bin:/usr/local/bin") or "/usr/bin/bwrap"
+    # fmt: off
     return [
         bwrap,
         "--unshare-all",  # network (loopback only), pid, ipc, uts, cgroup
@@ -121,70 +124,37 @@ def bwrap_arguments(
         "--disable-userns",  # no nested namespaces for the job to gain capabilities in
         "--new-session",
         "--as-pid-1",  # the zygote itself is pid 1: immune to jobs' signals, kill(-1) reaches all else
-        "--hostname",
-        "sandbox",
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        "--ro-bind",
-        python_dir,
-        INSIDE_PYTHON,
-        "--ro-bind",
-        site_packages_dir,
-        f"{INSIDE_PYTHON}/lib/python{version}/site-packages",
-        "--ro-bind",
-        zygote_dir,
-        f"{INSIDE_CODE}/{ZYGOTE_PACKAGE}",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--remount-ro",
-        "/dev",  # its tmpfs would otherwise carry files from one job to the next
-        "--size",
-        scratch,
-        "--perms",
-        "1777",
-        "--tmpfs",
-        "/tmp",
-        "--size",
-        scratch,
-        "--perms",
-        "1777",
-        "--tmpfs",
-        "/dev/shm",
-        "--remount-ro",
-        "/",
-        "--chdir",
-        INSIDE_CODE,
-        "--setenv",
-        "LD_LIBRARY_PATH",
-        f"{INSIDE_PYTHON}/lib",
-        "--setenv",
-        "PATH",
-        "/usr/bin:/bin",
-        "--setenv",
-        "LANG",
-        "C.UTF-8",
-        "--setenv",
-        "HOME",
-        "/tmp",
-        f"{INSIDE_PYTHON}/bin/python{version}",
-        *python_args,
+        "--hostname", "sandbox",
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/lib", "/lib",
+        "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/bin", "/bin",
+        "--ro-bind", python_dir, INSIDE_PYTHON,
+        "--ro-bind", site_packages_dir, f"{INSIDE_PYTHON}/lib/python{version}/site-packages",
+        "--ro-bind", zygote_dir, f"{INSIDE_CODE}/{ZYGOTE_PACKAGE}",
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--remount-ro", "/dev",  # its tmpfs would otherwise carry files from one job to the next
+        "--size", scratch, "--perms", "1777", "--tmpfs", "/tmp",
+        "--size", scratch, "--perms", "1777", "--tmpfs", "/dev/shm",
+        "--remount-ro", "/",
+        "--chdir", INSIDE_CODE,
+        "--setenv", "LD_LIBRARY_PATH", f"{INSIDE_PYTHON}/lib",
+        "--setenv", "PATH", "/usr/bin:/bin",
+        "--setenv", "LANG", "C.UTF-8",
+        "--setenv", "HOME", "/tmp",
+        f"{INSIDE_PYTHON}/bin/python{version}", *python_args,
     ]
+    # fmt: on
 
 
-def sandbox_launch_spec(configured_uid: int, python_args: tuple[str, ...] = ZYGOTE_ARGS) -> LaunchSpec:
-    """The zygote's command line; other `python_args` run any other Python command in the same sandbox."""
+def sandbox_launch_spec(
+    configured_uid: int,
+    python_args: tuple[str, ...] = ZYGOTE_ARGS,
+    memory_cgroup: MemoryCgroup | None = None,
+) -> LaunchSpec:
+    """The zygote's command line; other `python_args` run any other Python command in the same sandbox.
+    With `memory_cgroup` (root only), the sandbox and all it forks are charged to, and capped by, it."""
     paths = find_paths()
     if os.geteuid() != 0:
         # An unprivileged supervisor (a developer's account) is already not root: bwrap alone suffices.
@@ -223,8 +193,8 @@ def sandbox_launch_spec(configured_uid: int, python_args: tuple[str, ...] = ZYGO
         paths.zygote_dir,
         str(uid),
         str(gid),
+        memory_cgroup.procs_file if memory_cgroup else "",
         *inner,
     ]
-    return LaunchSpec(
-        argv=argv, env={}, sandboxed=True, description=f"bubblewrap sandbox as uid {uid} ({SANDBOX_USER})"
-    )
+    description = f"bubblewrap sandbox as uid {uid} ({SANDBOX_USER})"
+    return LaunchSpec(argv=argv, env={}, sandboxed=True, description=description, memory_cgroup=memory_cgroup)

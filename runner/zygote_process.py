@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from runner.cgroups import MemoryCgroup
+
 logger = logging.getLogger(__name__)
 
 START_TIMEOUT_SECONDS = 90.0
@@ -35,6 +37,7 @@ class LaunchSpec:
     sandboxed: bool = False
     description: str = ""
     cwd: str | None = None
+    memory_cgroup: MemoryCgroup | None = None  # removed when the zygote stops
 
 
 class ZygoteProcess:
@@ -93,25 +96,34 @@ class ZygoteProcess:
             raise ZygoteFailure(f"{self.name} stopped reading requests: {problem}") from problem
         return self._read_message(time.monotonic() + timeout)
 
-    def stop(self) -> None:
+    def stop(self, grace_seconds: float = 0.0) -> None:
+        """Stop the zygote: EOF on its control pipe first (an idle zygote exits at once and cleans up
+        after itself), SIGKILL to its process group once `grace_seconds` have passed."""
         process, self.process = self.process, None
         if process is None:
             return
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except OSError:
-                process.kill()
         for stream in (process.stdin, process.stdout):
             try:
                 if stream is not None:
                     stream.close()
             except OSError:
                 pass
+        if grace_seconds > 0:
+            try:
+                process.wait(timeout=grace_seconds)
+            except subprocess.TimeoutExpired:
+                pass
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             logger.error("%s (pid %s) did not die after SIGKILL", self.name, process.pid)
+        if self.spec is not None and self.spec.memory_cgroup is not None:
+            _remove_cgroup(self.spec.memory_cgroup)
 
     def abandon(self) -> None:
         """In a forked copy of the supervisor: let go of the parent's zygote without touching it."""
@@ -180,3 +192,13 @@ class ZygoteProcess:
                 process.stderr.close()
             except OSError:
                 pass
+
+
+def _remove_cgroup(cgroup: MemoryCgroup) -> None:
+    # The zygote dies a moment after bwrap (parent-death signal); the cgroup can be removed once empty.
+    for _ in range(200):
+        cgroup.remove()
+        if not cgroup.path.exists():
+            return
+        time.sleep(0.005)
+    logger.warning("could not remove %s", cgroup.path)

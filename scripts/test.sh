@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything and runs the whole test suite.
 #  Lane 1 (always): SQLite, every test except the production lane.
-#  Lane 2 (when PostgreSQL on 127.0.0.1:5432 and Redis on 6379 answer): the suite again on PostgreSQL, with
-#  the tests that start a real Celery worker on Redis. Skipped, saying so, when the services are not there.
+#  Lane 2 (when PostgreSQL on 127.0.0.1:5432 and Redis on 6379 answer): every test that touches the database
+#  again on PostgreSQL, plus the tests that start a real Celery worker on Redis. (The runner, sandbox, bank and
+#  browser tests do not depend on the database engine and run once, in lane 1.) Skipped, saying so, when the
+#  services are not there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -25,7 +27,9 @@ if reachable 127.0.0.1 5432 && reachable 127.0.0.1 6379; then
   DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
   CELERY_BROKER_URL=${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/15} \
   DLQUIZ_PRODUCTION_LANE=1 \
-    $PY -m pytest -p no:cacheprovider -m "not browser" "$@"
+    $PY -m pytest -p no:cacheprovider -m "not browser" "$@" \
+      tests/test_production_lane.py tests/test_template_versioning.py tests/test_template_admin.py \
+      tests/test_exams_*.py tests/test_views_*.py tests/test_security_web.py
 else
   echo "== lane 2 skipped: PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not reachable"
 fi

@@ -173,7 +173,47 @@ def test_autograd_error_line_depends_on_the_failure():
         assert answer == f"line {expected}: `{lines[expected - 1].strip()}`"
 
 
+def test_quiz_grade_drops_the_lowest_of_nine_and_weights_by_a_quarter():
+    for p, answer, _ in variants("syllabus-quiz-grade"):
+        best = sorted(p["scores"])[1:]
+        assert answer == pytest.approx(sum(best) / 8 / 10 * p["weight"], abs=1e-9)
+
+
+def test_view_shares_memory_and_reshape_of_a_transpose_copies():
+    for p, answer, _ in variants("tensor-view-aliasing-output"):
+        n, m = p["n"], p["m"]
+        flat = list(range(n * m))
+        transposed = [flat[r * m + col] for col in range(m) for r in range(n)]  # a.t() in reading order
+        c = [transposed[r * m:(r + 1) * m] for r in range(n)]
+        flat[p["i"] * n + p["j"]] = p["value"]
+        a = [flat[r * m:(r + 1) * m] for r in range(n)]
+        assert answer == f"{a}\n{c}\nFalse"
+
+
+def test_dtype_promotion_follows_the_category_rules():
+    expected = {
+        "(i + f).dtype": "torch.float32", "(i / 2).dtype": "torch.float32", "(i // 2).dtype": "torch.int64",
+        "(i * 2.5).dtype": "torch.float32", "(f + d).dtype": "torch.float64", "(i + j).dtype": "torch.int64",
+        "(f + torch.tensor(1.0, dtype=torch.float64)).dtype": "torch.float32",
+        "(j + torch.tensor(3.0, dtype=torch.float64)).dtype": "torch.float64",
+        "(j + 7).dtype": "torch.int32", "(i > 1).dtype": "torch.bool", "(i + (i > 1)).dtype": "torch.int64",
+    }
+    for p, answer, _ in variants("dtype-promotion-output"):
+        assert answer == "\n".join(expected[e] for e in p["exprs"])
+
+
 # ---------------------------------------------------------------------------------------------- lecture 4
+def test_batch_gradient_sums_or_averages_the_per_example_gradients():
+    for p, answer, _ in variants("batch-reduction-gradient-output"):
+        X, w, N = p["X"], p["w"], p["N"]
+        scores = [sum(x * v for x, v in zip(row, w)) for row in X]
+        factors = [2 * s if p["square"] else 1 for s in scores]
+        grad = [sum(f * row[k] for f, row in zip(factors, X)) for k in range(len(w))]
+        if p["reduction"] == "mean":
+            grad = [g / N for g in grad]
+        assert answer == str([float(g) for g in grad])
+
+
 
 def test_two_layer_backprop_matches_the_chain_rule():
     for p, answer, _ in variants("two-layer-scalar-backprop"):
@@ -267,6 +307,12 @@ def test_linear_collapse_model_answer_gives_w2_times_w1():
         W1, W2 = p["W1"], p["W2"]
         M = [[sum(W2[i][k] * W1[k][j] for k in range(2)) for j in range(2)] for i in range(2)]
         assert f"M = W2 W1 = {M}" in answer
+
+
+def test_softmax_rows_sum_to_one_only_over_the_class_dimension():
+    for p, answer, _ in variants("softmax-dim-output"):
+        rows_ok = p["dim"] in (1, -1)
+        assert answer == f"({p['N']}, {p['C']})\n{rows_ok}\n{not rows_ok}"
 
 
 class _F:

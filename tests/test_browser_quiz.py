@@ -210,7 +210,6 @@ def test_an_instructor_publishes_grades_a_written_answer_and_downloads_the_csv(c
     attempt_service.submit_attempt(second, user=other_student)
     page.goto(f"/courses/{course.pk}/gradebook/")
     assert "Sam" in page.locator("table.gradebook").inner_text()
-    screenshot(page, "gradebook")
     with page.expect_download() as download_info:
         page.click("#gradebook-csv")
     csv_text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")

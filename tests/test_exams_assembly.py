@@ -7,7 +7,7 @@ from exams.assembly import AssemblyError, attempt_seed, check_blueprint, plan_qu
 from exams.attempts import start_attempt
 from exams.models import Assessment
 from tests.exams_personas import (  # noqa: F401 - fixtures
-    T0, build_bank, classroom, fake_engine, fast_passwords, frozen_clock, make_assessment, spec_for,
+    T0, build_bank, classroom, fast_passwords, frozen_clock, make_assessment, spec_for,
 )
 from quizbank import services as bank
 
@@ -104,22 +104,23 @@ def test_publishing_queues_pregeneration_after_commit(classroom, django_capture_
     assert sent == [(quiz.pk,)]
 
 
-def test_pregeneration_fills_the_variant_cache_for_every_student_and_records_progress(classroom, fake_engine, frozen_clock):
+def test_pregeneration_fills_the_variant_cache_for_every_student_and_records_progress(classroom, frozen_clock):
     from exams.tasks import pregenerate_assessment_task
     from quizbank.models import Variant
 
-    build_bank()
-    quiz = make_assessment(classroom.course)
-    pregenerate_assessment_task(quiz.pk)  # the task function, called directly
+    build_bank(mcq=1, short=1, code=1)
+    quiz = make_assessment(classroom.course, blueprint=[{"qtype": "mcq", "count": 1}, {"qtype": "short", "count": 1},
+                                                        {"qtype": "code", "count": 1}])
+    pregenerate_assessment_task(quiz.pk)  # the task function, called directly; the real runner generates
     quiz.refresh_from_db()
     assert quiz.pregen_state == Assessment.PREGEN_DONE
-    assert quiz.pregen_total == 20 and quiz.pregen_done == 20  # two students x ten questions
+    assert quiz.pregen_total == 6 and quiz.pregen_done == 6  # two students x three questions
     attempt = start_attempt(quiz, classroom.student)
     for slot in attempt.slots.all():
         assert Variant.objects.filter(version=slot.template_version, seed=slot.seed).exists()
 
 
-def test_each_slot_stores_the_template_version_and_its_seed(classroom, fake_engine, frozen_clock):
+def test_each_slot_stores_the_template_version_and_its_seed(classroom, frozen_clock):
     build_bank()
     quiz = make_assessment(classroom.course)
     attempt = start_attempt(quiz, classroom.student)

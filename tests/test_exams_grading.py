@@ -1,4 +1,5 @@
-"""Grading per kind at submission, code completion through the Celery task, manual grading, regrade."""
+"""Grading per kind at submission, code completion through the Celery task, manual grading, regrade.
+Every variant is generated and every code answer run by the real engine in the sandboxed runner."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,31 +13,16 @@ from exams import grading
 from exams.grading import attempt_review, grade_manually, manual_grading_queue, regrade_template
 from exams.models import Attempt, Response
 from exams.tasks import grade_code_response
+from exams.tasks import regrade_template_task
 from quizbank import completion
 from quizbank import services as bank
-from quizbank.completion import CompletionGrade
-from quizbank.completion import TestOutcome as Outcome
 from quizbank.engine import RunnerUnavailable
 from quizbank.models import Template
+from runner.api import JobResult
 from tests.exams_personas import (  # noqa: F401 - fixtures
-    T0, build_bank, classroom, correct_text, fake_engine, fast_passwords, frozen_clock, make_assessment, spec_for,
+    T0, build_bank, build_classroom, classroom, correct_text, fast_passwords, frozen_clock, make_assessment,
+    runner_calls, spec_for,
 )
-
-
-@pytest.fixture
-def runner_calls(monkeypatch):
-    """Stands in for the sandboxed runner: full marks when the code doubles, else zero; records each call."""
-    calls = []
-
-    def fake_grade_completion(spec, seed, expected, code):
-        calls.append((spec.slug, seed, code))
-        passed = "2 * x" in code
-        return CompletionGrade(score=1.0 if passed else 0.0,
-                               outcomes=[Outcome("test_double", True, passed, "" if passed else "expected 2x")],
-                               summary=f"{int(passed)} of 1 tests passed.")
-
-    monkeypatch.setattr(completion, "grade_completion", fake_grade_completion)
-    return calls
 
 
 def take(assessment, student, answer_for) -> Attempt:
@@ -53,19 +39,23 @@ def response_of(attempt: Attempt, kind: str) -> Response:
     return Response.objects.filter(attempt=attempt, slot__template__kind=kind).select_related("slot").first()
 
 
-def test_choice_short_and_output_answers_are_graded_at_submission(classroom, fake_engine, frozen_clock, runner_calls):
-    build_bank(mcq=4, short=3, code=3)
-    quiz = make_assessment(classroom.course)
+def test_choice_short_and_output_answers_are_graded_at_submission_without_running_code(classroom, frozen_clock,
+                                                                                      runner_calls):
+    build_bank(mcq=1, short=1, code=1)  # the one code question is code-output
+    quiz = make_assessment(classroom.course, blueprint=[{"qtype": "mcq", "count": 1}, {"qtype": "short", "count": 1},
+                                                        {"qtype": "code", "count": 1}])
     right = submit_attempt(take(quiz, classroom.student, correct_text))
+    assert right.score == 1.0
     for response in right.responses.exclude(slot__template__kind="completion"):
         assert (response.grading_state, response.score, response.valid) == (Response.GRADED, 1.0, True)
     wrong = submit_attempt(take(quiz, classroom.other_student, lambda slot: "0" if slot.template.kind != "mcq" else
                                 str((int(correct_text(slot)) + 1) % 4)))
     for response in wrong.responses.exclude(slot__template__kind="completion"):
         assert response.score == 0.0 and response.valid
+    assert "grade" not in runner_calls  # only generation ran in the sandbox; no answer needed the runner
 
 
-def test_an_unreadable_answer_scores_zero_and_keeps_the_message_as_invalid(classroom, fake_engine, frozen_clock):
+def test_an_unreadable_answer_scores_zero_and_keeps_the_message_as_invalid(classroom, frozen_clock):
     build_bank(mcq=0, short=1, code=0)
     quiz = make_assessment(classroom.course, blueprint=[{"qtype": "short", "count": 1}])
     attempt = submit_attempt(take(quiz, classroom.student, lambda slot: "twelve"))
@@ -76,10 +66,11 @@ def test_an_unreadable_answer_scores_zero_and_keeps_the_message_as_invalid(class
 
 
 def test_code_completion_waits_for_the_runner_and_the_attempt_score_updates_when_it_arrives(
-        classroom, fake_engine, frozen_clock, runner_calls, django_capture_on_commit_callbacks, monkeypatch):
+        classroom, frozen_clock, django_capture_on_commit_callbacks, monkeypatch):
     build_bank(mcq=1, short=0, code=2)  # t-code-0 is output, t-code-1 is completion
     quiz = make_assessment(classroom.course, blueprint=[{"qtype": "mcq", "count": 1}, {"qtype": "code", "count": 2}])
     sent = []
+    # No broker in this test: record what would be sent to Celery, then run the task body here, for real.
     monkeypatch.setattr(grade_code_response, "delay", lambda response_id: sent.append(response_id))
     with django_capture_on_commit_callbacks(execute=True):
         attempt = submit_attempt(take(quiz, classroom.student, correct_text))
@@ -91,42 +82,43 @@ def test_code_completion_waits_for_the_runner_and_the_attempt_score_updates_when
     attempt.refresh_from_db()
     assert (code.grading_state, code.score) == (Response.GRADED, 1.0)
     assert code.feedback_data["visible"] == [{"name": "test_double", "passed": True, "message": ""}]
+    assert (code.feedback_data["hidden_passed"], code.feedback_data["hidden_total"]) == (1, 1)
     assert (attempt.score, attempt.pending_count) == (1.0, 0)
 
 
-def test_a_second_grading_call_for_the_same_response_does_not_grade_twice(classroom, fake_engine, frozen_clock,
-                                                                          runner_calls):
+def test_a_second_grading_call_for_the_same_response_does_not_grade_twice(classroom, frozen_clock, runner_calls):
     build_bank(mcq=0, short=0, code=2)
     quiz = make_assessment(classroom.course, blueprint=[{"templates": ["t-code-1"]}])
     attempt = submit_attempt(take(quiz, classroom.student, lambda slot: "return x"))
     code = response_of(attempt, "completion")
     assert grade_code_response(code.pk) is True
     assert grade_code_response(code.pk) is False
-    assert len(runner_calls) == 1
+    assert runner_calls.count("grade") == 1
+    code.refresh_from_db()
+    assert (code.grading_state, code.score) == (Response.GRADED, 0.0)  # the starter code does not double
 
 
-def test_a_response_claimed_by_another_worker_is_left_alone(classroom, fake_engine, frozen_clock, runner_calls):
+def test_a_response_claimed_by_another_worker_is_left_alone(classroom, frozen_clock, runner_calls):
     build_bank(mcq=0, short=0, code=2)
     quiz = make_assessment(classroom.course, blueprint=[{"templates": ["t-code-1"]}])
     attempt = submit_attempt(take(quiz, classroom.student, correct_text))
     code = response_of(attempt, "completion")
     Response.objects.filter(pk=code.pk).update(grading_state=Response.GRADING, grading_claimed_at=clock.now())
-    assert grade_code_response(code.pk) is False and runner_calls == []
+    assert grade_code_response(code.pk) is False and "grade" not in runner_calls
     clock.advance(minutes=6)  # that worker died: its stale claim may be taken over
-    assert grade_code_response(code.pk) is True and len(runner_calls) == 1
+    assert grade_code_response(code.pk) is True and runner_calls.count("grade") == 1
 
 
-def test_an_unavailable_runner_puts_the_response_back_in_the_queue_for_a_retry(classroom, fake_engine, frozen_clock,
-                                                                               monkeypatch):
+def test_an_unavailable_runner_puts_the_response_back_in_the_queue_for_a_retry(classroom, frozen_clock, monkeypatch):
     build_bank(mcq=0, short=0, code=2)
     quiz = make_assessment(classroom.course, blueprint=[{"templates": ["t-code-1"]}])
     attempt = submit_attempt(take(quiz, classroom.student, correct_text))
     code = response_of(attempt, "completion")
 
-    def no_sandbox(*args):
-        raise RunnerUnavailable("no sandbox")
-
-    monkeypatch.setattr(completion, "grade_completion", no_sandbox)
+    # Failure injection: a runner that refuses jobs (no bubblewrap, pool down) cannot be produced on demand
+    # while the real pool serves the other tests, so the runner answers `refused` as it would then; the real
+    # grade_completion and grading code handle that answer.
+    monkeypatch.setattr(completion, "execute", lambda job: JobResult(status="refused", message="no sandbox"))
     with pytest.raises(RunnerUnavailable):
         grading.grade_code_response(code.pk)
     code.refresh_from_db()
@@ -134,7 +126,7 @@ def test_an_unavailable_runner_puts_the_response_back_in_the_queue_for_a_retry(c
     assert grade_code_response.autoretry_for == (RunnerUnavailable,)
 
 
-def test_manual_answers_wait_in_the_queue_until_a_ta_grades_them(classroom, fake_engine, frozen_clock):
+def test_manual_answers_wait_in_the_queue_until_a_ta_grades_them(classroom, frozen_clock):
     bank.save_spec(spec_for("explain-dropout", "short", "short", answer={"format": "manual", "rubric": "scaling"}))
     build_bank(mcq=1, short=0, code=0)
     quiz = make_assessment(classroom.course, blueprint=[{"templates": ["explain-dropout"]}, {"qtype": "mcq", "count": 1}])
@@ -151,7 +143,7 @@ def test_manual_answers_wait_in_the_queue_until_a_ta_grades_them(classroom, fake
     assert list(manual_grading_queue(classroom.course)) == []
 
 
-def test_students_and_outsiders_cannot_grade_and_scores_stay_between_zero_and_one(classroom, fake_engine, frozen_clock):
+def test_students_and_outsiders_cannot_grade_and_scores_stay_between_zero_and_one(classroom, frozen_clock):
     bank.save_spec(spec_for("explain", "short", "short", answer={"format": "manual", "rubric": "r"}))
     quiz = make_assessment(classroom.course, blueprint=[{"templates": ["explain"]}])
     attempt = submit_attempt(take(quiz, classroom.student, lambda slot: "because"))
@@ -165,7 +157,7 @@ def test_students_and_outsiders_cannot_grade_and_scores_stay_between_zero_and_on
     assert manual.grading_state == Response.MANUAL
 
 
-def test_regrading_a_fixed_template_rechecks_the_same_seeds_with_the_new_key(classroom, fake_engine, frozen_clock):
+def test_regrading_a_fixed_template_rechecks_the_same_seeds_with_the_new_key(classroom, frozen_clock):
     build_bank(mcq=0, short=1, code=0)
     quiz = make_assessment(classroom.course, blueprint=[{"qtype": "short", "count": 1}])
     attempt = submit_attempt(take(quiz, classroom.student, correct_text))  # right under the old (buggy) key
@@ -183,7 +175,7 @@ def test_regrading_a_fixed_template_rechecks_the_same_seeds_with_the_new_key(cla
     assert attempt.score == 0.0
 
 
-def test_regrade_keeps_grades_given_by_a_person(classroom, fake_engine, frozen_clock):
+def test_regrade_keeps_grades_given_by_a_person(classroom, frozen_clock):
     build_bank(mcq=0, short=1, code=0)
     quiz = make_assessment(classroom.course, blueprint=[{"qtype": "short", "count": 1}])
     attempt = submit_attempt(take(quiz, classroom.student, correct_text))
@@ -196,7 +188,7 @@ def test_regrade_keeps_grades_given_by_a_person(classroom, fake_engine, frozen_c
     assert response.score == 0.8
 
 
-def test_results_and_answers_are_hidden_until_released(classroom, fake_engine, frozen_clock):
+def test_results_and_answers_are_hidden_until_released(classroom, frozen_clock):
     build_bank(mcq=1, short=0, code=0)
     quiz = make_assessment(classroom.course, blueprint=[{"qtype": "mcq", "count": 1}])
     attempt = submit_attempt(take(quiz, classroom.student, correct_text))
@@ -213,3 +205,79 @@ def test_results_and_answers_are_hidden_until_released(classroom, fake_engine, f
     quiz.save()
     attempt.refresh_from_db()
     assert attempt_review(attempt).items[0].correct_answer is not None
+
+
+def two_courses_with_the_same_short_template(classroom) -> tuple[Attempt, Attempt, Template]:
+    """Course A (classroom) and course B each give a quiz drawing t-short-0; one student in each answers it
+    right under the current (about to be 'fixed') key."""
+    build_bank(mcq=0, short=1, code=0)
+    course_b = build_classroom("DL102")
+    blueprint = [{"templates": ["t-short-0"]}]
+    mine = submit_attempt(take(make_assessment(classroom.course, blueprint=blueprint), classroom.student, correct_text))
+    theirs = submit_attempt(take(make_assessment(course_b.course, blueprint=blueprint), course_b.student, correct_text))
+    template = Template.objects.get(slug="t-short-0")
+    fixed = bank.save_spec(replace(template.to_spec(), solution="answer = a * 3\n"))
+    return mine, theirs, fixed
+
+
+def test_an_instructors_regrade_in_one_course_leaves_another_courses_responses_to_the_same_template_unchanged(
+        classroom, frozen_clock):
+    mine, theirs, fixed = two_courses_with_the_same_short_template(classroom)
+    before = Response.objects.get(attempt=theirs)
+    report = regrade_template(fixed, fixed.current_version, course=classroom.course, by=classroom.instructor)
+    assert (report.responses, report.changed) == (1, 1)
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    after = Response.objects.get(attempt=theirs)
+    assert mine.score == 0.0
+    assert theirs.score == 1.0
+    assert (after.score, after.graded_version_id, after.graded_at) == (1.0, before.graded_version_id, before.graded_at)
+
+
+def test_the_regrade_task_with_a_course_id_regrades_only_that_course(classroom, frozen_clock):
+    mine, theirs, fixed = two_courses_with_the_same_short_template(classroom)
+    assert regrade_template_task(fixed.pk, fixed.current_version.pk, theirs.assessment.course_id) == 1
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.score, theirs.score) == (1.0, 0.0)
+
+
+def test_submitting_generates_missing_variants_before_the_write_transaction_opens(classroom, frozen_clock,
+                                                                                 monkeypatch):
+    from django.db import connection
+    from quizbank import engine
+
+    build_bank(mcq=1, short=1, code=0)
+    quiz = make_assessment(classroom.course, blueprint=[{"qtype": "mcq", "count": 1}, {"qtype": "short", "count": 1}])
+    attempt = start_attempt(quiz, classroom.student)  # the quiz page was never shown: no variant is cached yet
+    outside = len(connection.atomic_blocks)  # the test's own transaction(s); submit's would be one more
+    depths: list[int] = []
+    real_execute = engine.execute
+
+    def spy(job):
+        depths.append(len(connection.atomic_blocks))
+        return real_execute(job)
+
+    monkeypatch.setattr(engine, "execute", spy)
+    attempt = submit_attempt(attempt, user=classroom.student)
+    assert len(depths) == 2 and set(depths) == {outside}
+    assert attempt.pending_count == 0 and attempt.score == 0.0  # graded (both blank) from the variants fetched
+
+
+def test_regrading_with_a_new_version_generates_its_variants_outside_the_grading_transactions(classroom,
+                                                                                               frozen_clock,
+                                                                                               monkeypatch):
+    from django.db import connection
+    from quizbank import engine
+
+    build_bank(mcq=0, short=1, code=0)
+    quiz = make_assessment(classroom.course, blueprint=[{"qtype": "short", "count": 1}])
+    submit_attempt(take(quiz, classroom.student, correct_text))
+    template = Template.objects.get(slug="t-short-0")
+    fixed = bank.save_spec(replace(template.to_spec(), solution="answer = a * 3\n"))
+    outside = len(connection.atomic_blocks)
+    depths: list[int] = []
+    real_execute = engine.execute
+    monkeypatch.setattr(engine, "execute", lambda job: depths.append(len(connection.atomic_blocks)) or real_execute(job))
+    assert regrade_template(fixed, course=classroom.course).changed == 1
+    assert depths == [outside]

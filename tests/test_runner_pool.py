@@ -190,7 +190,7 @@ def test_limits_above_the_ceiling_are_clamped_not_trusted() -> None:
         memory_mb=10**9,
     )
     assert result.status == "ok", result
-    assert result.exports["soft"] <= 4096 * 1024 * 1024
+    assert result.exports["soft"] <= 2048 * 1024 * 1024
 
 
 def test_inputs_that_are_not_json_are_rejected_before_running() -> None:

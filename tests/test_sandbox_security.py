@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import pytest
 
 from runner.api import Cell, Job, JobResult, Limits, execute
-from runner.launch import PROJECT_DIR
-from runner.pool import get_pool
+from runner.launch import PROJECT_DIR, RunnerSettings
+from runner.pool import build_pool, get_pool
 
 pytestmark = pytest.mark.sandbox
 
@@ -427,3 +427,51 @@ def test_the_job_cannot_write_outside_its_scratch_directories() -> None:
     assert result.status == "ok", result
     assert result.exports["writable"] == []
     assert_next_job_runs_normally()
+
+
+def test_many_processes_together_cannot_exceed_the_sandboxs_memory_cgroup() -> None:
+    pool = build_pool(
+        RunnerSettings(
+            pool_size=1,
+            queue_limit=1,
+            sandbox_uid=0,
+            allow_unsandboxed_templates=False,
+            sandbox_memory_mb=1024,
+        )
+    )
+    try:
+        cgroup = pool.slots[0].zygote.spec.memory_cgroup
+        assert cgroup is not None, "no memory cgroup: each sandbox is bounded only per process"
+        zygote = pool.slots[0].zygote.process.pid
+        result = pool.submit(
+            Job(
+                cells=(
+                    Cell(
+                        "attack",
+                        textwrap.dedent(
+                            """
+                            import os
+                            children = []
+                            for _ in range(4):
+                                pid = os.fork()
+                                if pid == 0:
+                                    hoard = b'x' * (500 << 20)  # written, so really resident
+                                    os._exit(0)
+                                children.append(pid)
+                            statuses = [os.waitpid(pid, 0)[1] for pid in children]
+                            """
+                        ),
+                    ),
+                ),
+                exports=("statuses",),
+                limits=Limits(memory_mb=2048, wall_seconds=20),
+            )
+        )
+        assert result.status == "ok", result
+        assert 9 in result.exports["statuses"]  # the kernel's OOM killer, confined to this cgroup, stepped in
+        assert cgroup.usage_peak_mb() <= 1024
+        assert pool.slots[0].zygote.process.pid == zygote
+        health = pool.submit(Job(cells=(Cell("health", textwrap.dedent(HEALTH_CHECK)),), exports=("value",)))
+        assert health.status == "ok" and health.exports == {"value": 6.0}
+    finally:
+        pool.close()

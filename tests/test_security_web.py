@@ -153,9 +153,18 @@ def test_every_post_endpoint_refuses_a_request_without_a_csrf_token(quiz, studen
     for url, data in student_posts:
         assert student_client.post(url, data=json.dumps(data), content_type="application/json").status_code == 403, url
     staff_posts = [f"/manage/assessments/{quiz.pk}/publish", f"/manage/assessments/{quiz.pk}/regrade",
-                   f"/manage/responses/{slot.response.pk}/grade"]
+                   f"/manage/responses/{slot.response.pk}/grade", f"/manage/assessments/{quiz.pk}/overrides",
+                   f"/manage/assessments/{quiz.pk}/excuse", f"/manage/assessments/{quiz.pk}/unexcuse",
+                   f"/courses/{quiz.course_id}/roster"]
     for url in staff_posts:
-        assert staff_client.post(url, {"score_percent": 100, "template_id": 1}).status_code == 403, url
+        assert staff_client.post(url, {"score_percent": 100, "template_id": 1, "student": student.pk,
+                                       "extra_minutes": 10}).status_code == 403, url
+    from exams.models import ManualGradeItem, StudentOverride, Excusal
+
+    item = ManualGradeItem.objects.create(course=quiz.course, title="Team project")
+    assert staff_client.post(f"/courses/{quiz.course_id}/manual/{item.pk}/",
+                             {"student": student.pk, "points": 90}).status_code == 403
+    assert not StudentOverride.objects.exists() and not Excusal.objects.exists() and not item.entries.exists()
     assert Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "sam", "password": PASSWORD}).status_code == 403
     attempt.refresh_from_db()
     assert attempt.is_open and Response.objects.get(slot=slot).text == ""

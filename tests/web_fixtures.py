@@ -20,7 +20,7 @@ from tests.conftest import PASSWORD, make_user
 __all__ = [
     "PASSWORD", "DOUBLE_SHORT", "PICK_MCQ", "EXPLAIN_MANUAL", "PRINT_OUTPUT", "SQUARE_COMPLETION",
     "course", "instructor", "ta", "student", "other_student", "outsider", "bank", "quiz", "make_quiz",
-    "logged_in", "answer_key_strings",
+    "logged_in", "answer_key_strings", "fast_hashing",
 ]
 
 DOUBLE_SHORT = TemplateSpec(
@@ -55,7 +55,13 @@ SQUARE_COMPLETION = TemplateSpec(
 
 
 @pytest.fixture
-def course(db) -> Course:
+def fast_hashing(settings) -> None:
+    # The default PBKDF2 costs ~1 s per user on these shared cores; these tests are not about hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def course(db, fast_hashing) -> Course:
     course = Course.objects.create(code="CSCI4701", title="Deep Learning")
     GradeCategory.objects.create(course=course, name="Quizzes", weight=25, drop_lowest=1, position=1)
     return course
@@ -88,7 +94,7 @@ def other_student(course):
 
 
 @pytest.fixture
-def outsider(db):
+def outsider(db, fast_hashing):
     return make_user("otto")
 
 

@@ -2,6 +2,8 @@
 gradebook and CSV downloads, regrade. Staff of other courses get 404s (exams.permissions)."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from exams import assembly, exports, grading
 from exams import gradebook as gradebook_service
-from exams.forms import ManualGradeForm, RegradeForm
-from exams.models import Assessment, AttemptSlot, Response
+from exams.forms import ExcuseForm, ManualGradeForm, OverrideForm, RegradeForm, RosterUploadForm
+from exams.models import Assessment, AttemptSlot, Course, Response
 from exams.permissions import (
     assessment_for_manager,
     assessment_for_staff,
@@ -27,20 +29,27 @@ from quizbank.models import Template
 from quizbank.services import variant_for
 
 
-@login_required
-@require_GET
-def course_page(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = course_for_staff(request.user, course_id)
+def course_context(request: HttpRequest, course: Course) -> dict[str, Any]:
+    """What the course page shows (also re-rendered by the roster upload when a row is bad)."""
     assessments = course.assessments.select_related("category").annotate(
         attempt_count=Count("attempts", distinct=True),
         manual_pending=Count("attempts__responses", filter=Q(attempts__responses__grading_state=Response.MANUAL)),
     )
-    return render(request, "exams/course.html", {
+    return {
         "course": course,
         "assessments": assessments,
+        "manual_items": course.manual_items.all(),
         "can_manage": can_manage(request.user, course),
         "student_count": course.memberships.filter(role="student").count(),
-    })
+        "roster_form": RosterUploadForm(),
+    }
+
+
+@login_required
+@require_GET
+def course_page(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = course_for_staff(request.user, course_id)
+    return render(request, "exams/course.html", course_context(request, course))
 
 
 @login_required
@@ -59,6 +68,10 @@ def assessment_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
         "attempt_count": assessment.attempts.count(),
         "manual_pending": Response.objects.filter(attempt__assessment=assessment,
                                                   grading_state=Response.MANUAL).count(),
+        "overrides": assessment.overrides.select_related("student").order_by("student__last_name", "student__username"),
+        "excusals": assessment.excusals.select_related("student").order_by("student__last_name", "student__username"),
+        "override_form": OverrideForm(assessment.course),
+        "excuse_form": ExcuseForm(assessment.course),
     })
 
 
@@ -205,7 +218,7 @@ def regrade_template(request: HttpRequest, assessment_id: int) -> HttpResponse:
     if template is None:
         messages.error(request, "That template is not used by this assessment.")
     else:
-        report = grading.regrade_template(template, by=request.user)
+        report = grading.regrade_template(template, course=assessment.course, by=request.user)
         messages.success(request, f"Regraded {template.slug} with its current version: {report.responses} "
                                   f"responses checked, {report.changed} scores changed, {report.queued} code "
                                   f"answers queued for the runner.")

@@ -15,6 +15,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", 
 import argparse  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
+import shutil  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -63,10 +64,25 @@ def main(argv: list[str]) -> int:
             except ValueError as problem:
                 _send(control_out, {"status": "error", "message": f"bad request line: {problem}"})
                 continue
-            supervisor.run(
-                job, control_fds={control_in, control_out}, reply=lambda result: _send(control_out, result)
-            )
+            _run_one(supervisor, job, control_in, control_out)
+    if not args.scratch:  # our own temporary directory (unsandboxed development mode)
+        shutil.rmtree(scratch[0], ignore_errors=True)
     return 0
+
+
+def _run_one(supervisor: JobSupervisor, job: dict[str, Any], control_in: int, control_out: int) -> None:
+    replies: list[dict[str, Any]] = []
+
+    def reply(result: dict[str, Any]) -> None:
+        replies.append(result)
+        _send(control_out, result)
+
+    try:
+        supervisor.run(job, control_fds={control_in, control_out}, reply=reply)
+    except Exception as problem:
+        if replies:
+            raise  # failed while cleaning up after a job: exit, the supervisor starts a clean zygote
+        _send(control_out, {"status": "error", "message": f"the sandbox could not run the job: {problem!r}"})
 
 
 def _send(fd: int, message: dict[str, Any]) -> None:
