@@ -17,8 +17,10 @@ $PY manage.py import_templates bank
 $PY manage.py load_demo > var/log/load_demo.txt
 cat var/log/load_demo.txt
 
+# One worker process with threads: its threads share one warm runner pool (a prefork worker would start a
+# pool of sandboxes per child process, ~220 MB each).
 echo "run: starting the Celery worker (log: var/log/celery.log)"
-.venv/bin/celery -A config worker --beat --concurrency 2 --loglevel INFO \
+.venv/bin/celery -A config worker --beat --pool threads --concurrency 4 --loglevel INFO \
   --schedule var/celerybeat-schedule > var/log/celery.log 2>&1 &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM

@@ -17,11 +17,18 @@ from tests.exams_personas import (  # noqa: F401 - fixtures
 
 
 def run(*argv: str) -> int:
-    """Run a command through Django's command-line entry point; returns its exit code (0 when it returns)."""
-    try:
-        execute_from_command_line(["manage.py", *argv])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
+    """Run a command through Django's command-line entry point; returns its exit code (0 when it returns).
+    The entry point closes every database connection when it ends, which on PostgreSQL would close the test's
+    own transaction; keep it open for the assertions that follow."""
+    from unittest import mock
+
+    from django.db import connections
+
+    with mock.patch.object(connections, "close_all"):
+        try:
+            execute_from_command_line(["manage.py", *argv])
+        except SystemExit as exit_:
+            return int(exit_.code or 0)
     return 0
 
 

@@ -38,7 +38,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     celery = str(Path(sys.executable).with_name("celery"))
     subprocess.run([celery, "-A", "config", "purge", "-f"], cwd=ROOT, env=env, check=True, capture_output=True)
     worker = subprocess.Popen(
-        [celery, "-A", "config", "worker", "--concurrency", "2", "--loglevel", "INFO", "--without-mingle",
+        [celery, "-A", "config", "worker", "--pool", "threads", "--concurrency", "4", "--loglevel", "INFO", "--without-mingle",
          "--without-gossip", "-n", f"lane-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
