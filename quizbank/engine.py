@@ -38,8 +38,15 @@ class GeneratedVariant:
     wall_ms: float
 
     def fingerprint(self) -> str:
-        """What makes two variants the same question: used for determinism and distinct-variant counts."""
+        """Everything about the variant, option order included: what determinism must reproduce exactly."""
         return json.dumps([self.public, self.key], sort_keys=True, default=str)
+
+    def question_fingerprint(self) -> str:
+        """What makes two variants a different question for a student: stem, shown code, the set of options
+        and the answer, but not the order the options were shuffled into."""
+        options = sorted(option["text"] for option in self.public.get("options") or [])
+        shown = [self.public.get(part, "") for part in ("stem_md", "program", "scaffold")]
+        return json.dumps([shown, options, self.key.get("answer")], sort_keys=True, default=str)
 
 
 @lru_cache(maxsize=1)

@@ -95,7 +95,7 @@ def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_samp
             for problem in outcome.problems:
                 grouped.setdefault((categorise(problem), str(problem)), []).append(seed)
             continue
-        fingerprints.append(outcome.fingerprint())
+        fingerprints.append(outcome.question_fingerprint())
         timings.append(outcome.wall_ms)
         nan_message = _non_finite(outcome)
         if nan_message:

@@ -366,7 +366,7 @@ def test_inplace_error_line_depends_on_what_autograd_saved():
 
 def test_training_loop_bug_is_the_line_that_was_broken():
     for p, answer, _ in variants("training-loop-bug-line"):
-        marker = {"zero_grad_after_backward": "model.zero_grad()", "rebinding_update": "p = p - lr * p.grad",
+        marker = {"zero_grad_after_backward": "model.zero_grad(set_to_none=False)", "rebinding_update": "p = p - lr * p.grad",
                   "negative_lr": f"lr = -{p['lr']}"}[p["bug"]]
         line = next(i + 1 for i, text in enumerate(p["lines"]) if text.strip() == marker)
         assert answer == f"line {line}: `{marker}`"

@@ -283,7 +283,7 @@ def test_three_momentum_steps_on_a_quadratic():
 
 
 @pytest.mark.parametrize("bug, line", [
-    ("zero_before_update", "p.grad.zero_()"), ("rebinds_p", "p = p - "), ("ascent", "p += "),
+    ("zero_before_update", "model.zero_grad("), ("rebinds_p", "p = p - "), ("ascent", "p += "),
 ])
 def test_loss_not_decreasing_bug_is_the_line_that_breaks_the_update(bug, line):
     found = 0

@@ -178,6 +178,12 @@ def test_number_of_updates_is_epochs_times_batches_per_epoch():
         assert answer == str(p["E"] * per_epoch)
 
 
+def test_embedding_gradient_counts_occurrences_of_each_index():
+    for p, answer, _ in variants("embedding-gradient-counts-output"):
+        counts = [sum(row.count(i) for row in p["X"]) for i in range(p["V"])]
+        assert answer.splitlines() == [str([p["scale"] * c for c in counts]), str(sum(c > 0 for c in counts))]
+
+
 # ---------------------------------------------------------------------------------------------- Quiz 6 (lectures 18-19)
 
 def test_batch_mean_noise_grows_with_the_square_root_of_the_batch_size_ratio():
@@ -244,6 +250,12 @@ def test_residual_block_parameter_count_adds_a_projection_only_when_sizes_differ
 def test_manual_batch_norm_question_carries_a_rubric():
     for _, _, variant in variants("batchnorm-train-eval-explanation", seeds=(0,)):
         assert "running" in variant.key["rubric"] and variant.public["answer_format"] == "manual"
+
+
+def test_manual_residual_question_carries_a_rubric_and_the_vanishing_factor():
+    for p, answer, variant in variants("residual-identity-explanation", seeds=(0, 1)):
+        assert "identity" in variant.key["rubric"]
+        assert f"{p['a'] ** (p['L_deep'] - p['L_shallow']):.1e}" in answer
 
 
 def test_batch_norm_train_then_eval_output_matches_the_formulas():
@@ -324,6 +336,22 @@ def test_batchnorm_forward_accepts_an_equivalent_version_and_rejects_the_biased_
     for seed in (0, 1):
         assert _grade("batchnorm-forward-completion", seed, correct).score == 1.0
         assert _grade("batchnorm-forward-completion", seed, mistaken).score < 1.0
+
+
+def test_residual_block_forward_accepts_either_order_and_rejects_a_missing_shortcut():
+    correct = "return self.fc2(self.act(self.fc1(x))) + self.shortcut(x)\n"
+    mistaken = "return self.fc2(self.act(self.fc1(x)))\n"
+    for seed in (0, 1):
+        assert _grade("residual-block-forward-completion", seed, correct).score == 1.0
+        assert _grade("residual-block-forward-completion", seed, mistaken).score < 1.0
+
+
+def test_ngram_forward_accepts_reshape_and_rejects_a_missing_tanh():
+    correct = "flat = C[X].reshape(len(X), -1)\nreturn torch.tanh(flat @ W1 + b1) @ W2 + b2\n"
+    mistaken = "flat = C[X].reshape(len(X), -1)\nreturn (flat @ W1 + b1) @ W2 + b2\n"
+    for seed in (0, 1):
+        assert _grade("ngram-mlp-forward-completion", seed, correct).score == 1.0
+        assert _grade("ngram-mlp-forward-completion", seed, mistaken).score < 1.0
 
 
 # ---------------------------------------------------------------------------------------------- self-test

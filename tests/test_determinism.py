@@ -32,3 +32,11 @@ def test_the_self_test_catches_a_template_that_reads_the_clock():
     spec = replace(SOFTMAX_SHORT, parameters="import time\nlogits = [time.perf_counter_ns() % 1000 / 100, 0.0, 1.0]\n")
     report = selftest(spec, seeds=3, determinism_sample=3)
     assert any(f.category == "nondeterministic" for f in report.failures)
+
+
+def test_the_distinct_variant_count_ignores_the_order_options_were_shuffled_into():
+    from tests.specs import CONV_MCQ
+
+    few_parameters = replace(CONV_MCQ, parameters="h = 32\nk = 3\ns = 2\np = 1\n")
+    report = selftest(few_parameters, seeds=6, determinism_sample=1)
+    assert report.ok and report.variants_ok == 6 and report.distinct == 1
