@@ -1,0 +1,55 @@
+"""The shipped question bank as a whole: loadable in one import, covering the syllabus, documented."""
+from __future__ import annotations
+
+from collections import Counter
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from quizbank.coverage import coverage
+from quizbank.notebooks import find_notebooks, import_directory, read_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+BANK = ROOT / "bank"
+
+
+@pytest.fixture(scope="module")
+def specs():
+    return [read_notebook(path) for path in find_notebooks(BANK)]
+
+
+def test_every_template_slug_is_used_by_exactly_one_notebook(specs):
+    repeated = {slug: n for slug, n in Counter(s.slug for s in specs).items() if n > 1}
+    assert repeated == {}
+
+
+def test_each_notebook_lives_under_the_folder_of_its_first_lecture():
+    for path in find_notebooks(BANK):
+        spec = read_notebook(path)
+        assert path.parent.name == f"lecture-{min(spec.lectures):02d}" and path.stem == spec.slug, path
+
+
+def test_every_quiz_range_and_exam_only_lecture_meets_its_quota(specs):
+    unmet = [(row.name, row.counts, row.required) for row in coverage(specs) if not row.met]
+    assert unmet == []
+
+
+def test_the_bank_has_manually_graded_explanations_with_rubrics(specs):
+    manual = [s for s in specs if s.kind == "short" and s.answer.get("format") == "manual"]
+    assert len(manual) >= 5 and all(s.answer["rubric"].strip() for s in manual)
+
+
+@pytest.mark.django_db
+def test_the_whole_bank_imports_in_one_go(specs):
+    report = import_directory(BANK, run_seed=None)
+    assert report.errors == [] and len(report.imported) == len(specs)
+
+
+def test_the_question_bank_table_is_up_to_date_with_the_notebooks():
+    out = StringIO()
+    call_command("describe_bank", "--bank", str(BANK), stdout=out)
+    committed = (ROOT / "docs" / "question-bank.md").read_text()
+    assert out.getvalue().strip() == committed.strip(), (
+        "docs/question-bank.md is stale: run `python manage.py describe_bank --out docs/question-bank.md`")
