@@ -321,6 +321,7 @@ def _qb_collect(namespace, spec):
     elif kind == "completion":
         variant["answer"] = namespace.get("_qb_reference_region", "")
     namespace.setdefault("answer", variant["answer"])  # the explanation may show the answer
+    namespace["answer_text"] = variant["answer"] if kind == "mcq" else str(variant["answer"])  # as displayed
     variant["stem"] = _qb_render("stem", spec.get("stem", ""), namespace)
     variant["explanation"] = _qb_render("explanation", spec.get("explanation", ""), namespace)
     variant["program"] = namespace.get("program", "") or ""

@@ -79,3 +79,14 @@ def test_math_in_the_stem_is_left_for_katex_and_protected_from_markdown():
     stem_html = generate(CONV_MCQ, seed=0).public["stem_html"]
     assert '<span class="math inline">\\(' in stem_html
     assert "<em>" not in stem_html
+
+
+def test_an_mcq_explanation_can_show_the_correct_option_exactly_as_displayed():
+    from dataclasses import replace
+
+    spec = replace(CONV_MCQ, solution="answer = (h + 2 * p - k) / s + 1.0 / 3\n",
+                   misconceptions="misconceptions = {'a': answer + 1, 'b': answer + 2}\n",
+                   explanation="The answer is {{ answer_text }}.")
+    variant = generate(spec, seed=1)
+    shown = variant.public["options"][variant.key["correct_index"]]["text"]
+    assert variant.key["explanation_md"] == f"The answer is {shown}." and len(shown) < 8
