@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ MIN_DISTINCT_VARIANTS = 20  # over 200 seeds; fewer must be explained in the tem
 
 @dataclass(frozen=True)
 class Failure:
-    category: str  # static, exception, timeout, nondeterministic, nan, collision, reference
+    category: str  # static, exception, timeout, nondeterministic, nan, ambiguous, collision, reference
     message: str
     seeds: tuple[int, ...] = ()
 
@@ -97,9 +98,9 @@ def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_samp
             continue
         fingerprints.append(outcome.question_fingerprint())
         timings.append(outcome.wall_ms)
-        nan_message = _non_finite(outcome)
-        if nan_message:
-            grouped.setdefault(("nan", nan_message), []).append(seed)
+        answer_problem = _answer_problem(outcome)
+        if answer_problem:
+            grouped.setdefault(answer_problem, []).append(seed)
     for seed, first, second in zip(sample, outcomes, again):
         if isinstance(first, GeneratedVariant) and isinstance(second, GeneratedVariant):
             if first.fingerprint() != second.fingerprint():
@@ -116,13 +117,19 @@ def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_samp
     return report
 
 
-def _non_finite(variant: GeneratedVariant) -> str:
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0(\.0*)?(?![\d.])")
+
+
+def _answer_problem(variant: GeneratedVariant) -> tuple[str, str] | None:
+    """(category, message) for an answer no student should be asked for, or None."""
     answer = variant.key.get("answer")
+    if variant.public.get("kind") == "output" and _NEGATIVE_ZERO.search(str(answer)):
+        return "ambiguous", "the program prints a negative zero, which students cannot be expected to predict"
     values = answer if isinstance(answer, list) else [answer]
     for value in values:
         if isinstance(value, float) and not math.isfinite(value):
-            return f"the answer is {value!r}"
+            return "nan", f"the answer is {value!r}"
     for option in variant.public.get("options") or []:
         if option["text"].lower() in {"nan", "inf", "-inf"}:
-            return f"an option reads {option['text']!r}"
-    return ""
+            return "nan", f"an option reads {option['text']!r}"
+    return None

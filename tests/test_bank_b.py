@@ -90,7 +90,7 @@ def test_permuted_image_batch_is_n_c_h_w():
 
 
 def test_softmax_sums_to_one_only_along_its_own_dim():
-    for p, answer, _ in variants("softmax-dim-output"):
+    for p, answer, _ in variants("softmax-over-batch-dim-output"):
         over_examples = p["d"] == 0
         assert answer.split("\n") == [f"torch.Size([{p['B']}, {p['C']}])", str(over_examples), str(not over_examples),
                                       f"{float(p['C'] if over_examples else p['B'])}"]
@@ -217,7 +217,7 @@ def test_clipped_component_is_scaled_by_max_norm_over_global_norm():
 
 
 def test_sigmoid_chain_gradient_is_a_product_of_local_derivatives():
-    for p, answer, _ in variants("sigmoid-chain-vanishing-gradient"):
+    for p, answer, _ in variants("sigmoid-depth-gradient-shrinkage"):
         h, grad = p["x"], 1.0
         for _ in range(p["L"]):
             h = sigmoid(p["w"] * h)

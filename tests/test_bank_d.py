@@ -240,7 +240,7 @@ def test_block_parameters_are_attention_plus_ffn_plus_two_layernorms():
 
 
 def test_layernorm_entry_matches_a_hand_normalisation():
-    for p, answer, _ in variants("layernorm-output-value"):
+    for p, answer, _ in variants("transformer-layernorm-output-value"):
         x = p["x"]
         mean = sum(x) / len(x)
         std = math.sqrt(sum((v - mean) ** 2 for v in x) / len(x))

@@ -73,3 +73,9 @@ def test_the_self_test_summarises_failures_by_kind_with_their_seeds():
     failure = report.failures[0]
     assert failure.category == "exception" and failure.seeds == (1, 3, 5) and "line 1" in failure.message
     assert report.variants_ok == 3
+
+
+def test_the_self_test_flags_a_program_that_prints_a_negative_zero():
+    spec = edited(OUTPUT_PREDICTION, program="x = -0.0 * {{ a }}\nprint(x)\n")
+    report = selftest(spec, seeds=2, determinism_sample=0)
+    assert [f.category for f in report.failures] == ["ambiguous"] and report.failures[0].seeds == (0, 1)
