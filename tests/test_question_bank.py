@@ -53,3 +53,12 @@ def test_the_question_bank_table_is_up_to_date_with_the_notebooks():
     committed = (ROOT / "docs" / "question-bank.md").read_text()
     assert out.getvalue().strip() == committed.strip(), (
         "docs/question-bank.md is stale: run `python manage.py describe_bank --out docs/question-bank.md`")
+
+
+def test_a_template_with_few_distinct_variants_says_why_in_its_notes(specs):
+    from quizbank.selftest import selftest
+
+    # The bank's 200-seed run is recorded in docs/benchmarks.md; here a 40-seed sample catches the worst cases.
+    low = [s.slug for s in specs if s.kind == "completion" and not s.notes.strip()
+           and selftest(s, seeds=40, determinism_sample=0).distinct < 20]
+    assert low == []
