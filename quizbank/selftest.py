@@ -7,9 +7,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
 from quizbank.engine import GeneratedVariant, generate
+from quizbank.services import runner_width
 from quizbank.spec import Problem, TemplateError, TemplateSpec, check_static
 
 DEFAULT_SEEDS = 50
@@ -63,12 +62,6 @@ def categorise(problem: Problem) -> str:
     return "exception"
 
 
-def _parallelism() -> int:
-    import os
-
-    return settings.RUNNER_POOL_SIZE or os.cpu_count() or 1
-
-
 def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_sample: int = DETERMINISM_SAMPLE) -> SelfTestReport:
     report = SelfTestReport(slug=spec.slug, seeds=seeds)
     static = check_static(spec)
@@ -83,7 +76,7 @@ def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_samp
             return error
 
     seed_list = list(range(seeds))
-    with ThreadPoolExecutor(max_workers=_parallelism()) as executor:
+    with ThreadPoolExecutor(max_workers=runner_width()) as executor:
         outcomes = list(executor.map(run, seed_list))
         sample = seed_list[:determinism_sample]
         again = list(executor.map(run, sample))

@@ -6,9 +6,12 @@ A template's content is frozen into a new `TemplateVersion` whenever it changes;
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from quizbank.engine import GeneratedVariant, generate
@@ -79,23 +82,42 @@ def pregenerate(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[TemplateError]:
     """Fill the variant cache for many (version, seed) pairs before a class starts. Returns the failures
-    (the rest are generated); `progress(done, total)` is called as it goes."""
+    (the rest are generated); `progress(done, total)` is called as it goes. Variants are generated on every
+    sandbox of the runner at once (threads only wait on the runner); the database is written from here."""
     pairs = list(pairs)
     failures: list[TemplateError] = []
     cached = {
         (version_id, seed)
         for version_id, seed in Variant.objects.filter(version__in={v for v, _ in pairs}).values_list("version_id", "seed")
     }
-    for done, (version, seed) in enumerate(pairs, start=1):
-        if (version.id, seed) not in cached:
-            try:
-                _store(version, generate(version.to_spec(), seed, check=False))
-                cached.add((version.id, seed))
-            except TemplateError as error:
-                failures.append(error)
-        if progress is not None:
-            progress(done, len(pairs))
+    todo = list(dict.fromkeys((version, seed) for version, seed in pairs if (version.id, seed) not in cached))
+    specs = {version.id: version.to_spec() for version, _ in todo}
+    done = len(pairs) - len(todo)
+    if progress is not None and done:
+        progress(done, len(pairs))
+
+    def run(pair: tuple[TemplateVersion, int]) -> GeneratedVariant | TemplateError:
+        version, seed = pair
+        try:
+            return generate(specs[version.id], seed, check=False)
+        except TemplateError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=runner_width()) as executor:
+        for (version, _), outcome in zip(todo, executor.map(run, todo)):
+            if isinstance(outcome, TemplateError):
+                failures.append(outcome)
+            else:
+                _store(version, outcome)
+            done += 1
+            if progress is not None:
+                progress(done, len(pairs))
     return failures
+
+
+def runner_width() -> int:
+    """How many jobs the runner pool of this process runs at once."""
+    return settings.RUNNER_POOL_SIZE or os.cpu_count() or 1
 
 
 def preview(spec: TemplateSpec, seeds: Iterable[int]) -> list[GeneratedVariant | TemplateError]:

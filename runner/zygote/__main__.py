@@ -55,6 +55,10 @@ def main(argv: list[str]) -> int:
     import torch.optim  # noqa: F401
     import torch.optim.lr_scheduler  # noqa: F401
     import torch.utils.data  # noqa: F401
+    # The template engine's prelude renders stems with Jinja2 inside the sandbox: measured 20 ms per job
+    # when each child imported it.
+    import jinja2  # noqa: F401
+    import jinja2.sandbox  # noqa: F401
 
     # As pid 1 of the sandbox's namespace, signals without a handler are ignored: jobs can't SIGINT us.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
