@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from exams import clock
@@ -62,13 +63,33 @@ def _person(username: str, password: str, first: str, last: str) -> Any:
     return user
 
 
+QUESTION_AUTHORS = "Question authors"
+AUTHOR_PERMISSIONS = [("quizbank", "template", ("add", "change", "view")), ("quizbank", "templateversion", ("view",))]
+
+
+def question_authors_group() -> Group:
+    """Staff who author templates in the admin (Quizbank -> Templates): instructors, not TAs or students."""
+    group, _ = Group.objects.get_or_create(name=QUESTION_AUTHORS)
+    for app_label, model, actions in AUTHOR_PERMISSIONS:
+        for action in actions:
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label,
+                                                         codename=f"{action}_{model}"))
+    return group
+
+
 def load_demo() -> DemoReport:
     report = DemoReport()
     now = clock.now()
     with transaction.atomic():
         course, _ = Course.objects.get_or_create(code=COURSE_CODE, defaults={"title": COURSE_TITLE})
+        authors = question_authors_group()
         for username, password, role, student_id, first, last in DEMO_PEOPLE:
-            enroll(course, _person(username, password, first, last), role, student_id)
+            person = _person(username, password, first, last)
+            enroll(course, person, role, student_id)
+            if role == Membership.INSTRUCTOR:
+                person.is_staff = True
+                person.save(update_fields=["is_staff"])
+                person.groups.add(authors)
             report.people.append((username, password, role))
         categories = {}
         for position, (name, drop) in enumerate([("Team project", 0), ("Quizzes", 1), ("Midterm", 0), ("Final", 0)]):

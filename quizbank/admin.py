@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -145,8 +146,14 @@ class TemplateAdmin(admin.ModelAdmin):
         return {**self.admin_site.each_context(request), "opts": self.model._meta, "original": template,
                 "template_obj": template, "title": title, "pygments_css": pygments_css()}
 
-    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def _viewable(self, request: HttpRequest, pk: int) -> Template:
         template = get_object_or_404(Template, pk=pk)
+        if not self.has_view_permission(request, template):
+            raise PermissionDenied
+        return template
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        template = self._viewable(request, pk)
         seeds = parse_seed_list(request.GET.get("seeds"))
         try:
             results = services.preview(template.to_spec(), seeds)
@@ -158,7 +165,7 @@ class TemplateAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/quizbank/preview.html", context)
 
     def selftest_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        template = get_object_or_404(Template, pk=pk)
+        template = self._viewable(request, pk)
         seeds = bounded_int(request.GET.get("seeds"), DEFAULT_SEEDS, 1, MAX_SELFTEST_SEEDS)
         return self._selftest_response(request, [template], seeds, f"Self-test: {template.title}")
 

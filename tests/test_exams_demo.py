@@ -49,3 +49,17 @@ def test_simulate_class_makes_students_take_published_assessments_through_the_se
     assert all(row.cells[f"a{quiz1.pk}"].percent is not None for row in simulated)
     assert all(row.weighted_total is not None for row in simulated)
     assert quiz1.state == Assessment.PUBLISHED
+
+
+def test_the_demo_instructor_can_author_templates_in_the_admin_and_students_cannot(small_bank, client):
+    from django.contrib.auth import get_user_model
+
+    load_demo()
+    users = get_user_model().objects
+    instructor, ta, student = (users.get(username=name) for name in ("instructor", "ta", "student1"))
+    assert instructor.is_staff and instructor.has_perm("quizbank.change_template")
+    assert not ta.has_perm("quizbank.change_template") and not student.is_staff
+    client.force_login(instructor)
+    assert client.get("/admin/quizbank/template/").status_code == 200
+    client.force_login(student)
+    assert client.get("/admin/quizbank/template/").status_code == 302

@@ -102,3 +102,12 @@ def test_admin_pages_need_a_staff_login(client):
     template = services.save_spec(SOFTMAX_SHORT)
     response = client.get(reverse("admin:quizbank_template_preview", args=[template.pk]))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_staff_without_template_permissions_cannot_preview_or_self_test(client):
+    from tests.conftest import make_user
+
+    template = services.save_spec(SOFTMAX_SHORT)
+    client.force_login(make_user("clerk", is_staff=True))
+    for name in ("admin:quizbank_template_preview", "admin:quizbank_template_selftest"):
+        assert client.get(reverse(name, args=[template.pk])).status_code == 403
