@@ -162,6 +162,7 @@ def test_when_the_timer_runs_out_the_page_submits_what_was_saved(context, course
     page.wait_for_selector("#quiz")
     attempt = Attempt.objects.get(student=student)
     double = attempt.slots.get(template__slug="web-double")
+    # Typed as soon as the form exists, possibly before quiz.js has loaded: the script must still save it.
     page.locator(f"#answer-{double.pk}").type("6")
     page.wait_for_function("(document.getElementById('global-save-status') || {}).textContent === 'All answers saved'", polling=200)
     page.wait_for_selector("#attempt-closed-state", timeout=40_000)

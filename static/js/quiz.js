@@ -58,6 +58,17 @@
     var field = q.section.querySelector("[name='slot-" + q.slot + "']");
     return field ? field.value : "";
   }
+  // What the server holds, as it rendered the page: anything else in the field was typed before this
+  // script ran (the editors load first) and still has to be saved.
+  function readServerValue(q) {
+    if (q.kind === "radio") {
+      var radios = q.section.querySelectorAll("input[type=radio]");
+      for (var i = 0; i < radios.length; i++) if (radios[i].defaultChecked) return radios[i].value;
+      return "";
+    }
+    var field = q.section.querySelector("[name='slot-" + q.slot + "']");
+    return field ? field.defaultValue : "";
+  }
   function writeValue(q, value) {
     if (q.editor) { q.editor.setValue(value); return; }
     if (q.kind === "radio") {
@@ -319,7 +330,8 @@
       q.editor.on("blur", function () { flush(q); });
       editorsReady.push(q.editor);
     }
-    q.confirmed = readValue(q);
+    q.confirmed = readServerValue(q);
+    if (readValue(q) !== q.confirmed) setTimeout(function () { changed(q); }, 0);
     var serverSavedAt = Number(section.dataset.savedAt || 0);
     var local = storageGet(slot);
     if (local && typeof local.value === "string") {
