@@ -30,8 +30,8 @@ def parse_autosave(body: bytes) -> AutosaveInput:
     if not isinstance(data, dict):
         raise AutosaveError("The request was not a JSON object.")
     slot, text, seq = data.get("slot"), data.get("response", ""), data.get("seq")
-    if isinstance(slot, bool) or not isinstance(slot, int):
-        raise AutosaveError("Which question? (slot must be an integer)")
+    if isinstance(slot, bool) or not isinstance(slot, int) or not 0 < slot < 2**63:
+        raise AutosaveError("Which question? (slot must be a positive integer id)")
     if not isinstance(text, str):
         raise AutosaveError("The answer must be text.")
     if len(text) > MAX_RESPONSE_CHARS:

@@ -93,6 +93,8 @@ def test_autosave_rejects_malformed_requests_with_a_message(quiz, student):
     assert bad.status_code == 400 and "JSON" in bad.json()["error"]
     assert save(client, attempt, "1", "x").status_code == 400
     assert save(client, attempt, attempt.slots.first().pk, "x" * 20_001).status_code == 400
+    for absurd_slot in (0, -3, 2**70):  # 2**70 would overflow a PostgreSQL bigint: a 500 if it reached the database
+        assert save(client, attempt, absurd_slot, "x").status_code == 400
 
 
 def test_the_state_endpoint_reports_the_server_clock(quiz, student):

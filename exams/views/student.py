@@ -103,6 +103,8 @@ def autosave(request: HttpRequest, attempt_id: int) -> JsonResponse:
         return _json({"ok": False, "error": "Not found."}, status=404)
     except (attempts.AttemptClosed, attempts.DeadlinePassed) as refusal:
         return _json({"ok": False, "closed": True, "error": refusal.message}, status=409)
+    except attempts.AttemptError as refusal:
+        return _json({"ok": False, "error": refusal.message}, status=400)
     return _json({
         "ok": True,
         "slot": save.slot_id,
