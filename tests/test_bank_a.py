@@ -8,38 +8,13 @@ mistake (not full marks). No database is needed: notebooks are read from disk an
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
 from quizbank.completion import grade_completion
 from quizbank.engine import generate
-from quizbank.notebooks import read_notebook
-from quizbank.selftest import selftest
 
-BANK = Path(__file__).resolve().parent.parent / "bank"
-LECTURES = range(1, 7)
-NOTEBOOKS = sorted(p for lecture in LECTURES for p in (BANK / f"lecture-{lecture:02d}").glob("*.ipynb")
-                   if 1 <= min(read_notebook(p).lectures) <= 6 and max(read_notebook(p).lectures) <= 6)
-SEEDS = (0, 1, 2)
-
-
-def spec_of(slug: str):
-    matches = [p for p in NOTEBOOKS if p.stem == slug]
-    assert matches, f"no notebook for {slug}"
-    return read_notebook(matches[0])
-
-
-def variants(slug: str):
-    spec = spec_of(slug)
-    for seed in SEEDS:
-        variant = generate(spec, seed)
-        yield variant.key["params"], variant.key["answer"], variant
-
-
-def fmt4(value: float) -> str:
-    """The engine's default option format: integers plainly, else 4 significant digits."""
-    return str(int(value)) if value == int(value) else format(value, ".4g")
+from tests.bank_support import fmt4, spec_of, variants
 
 
 def sigmoid(z: float) -> float:
@@ -409,10 +384,3 @@ def test_completion_accepts_another_correct_answer_and_rejects_a_typical_mistake
         bad = grade_completion(spec, seed, expected, mistaken)
         assert bad.score < 1.0, (seed, bad.summary)
 
-
-# ---------------------------------------------------------------------------------------------- self-test
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_every_notebook_of_lectures_1_to_6_passes_the_self_test(path):
-    report = selftest(read_notebook(path), seeds=10)
-    assert report.ok, [failure.describe() for failure in report.failures]

@@ -9,43 +9,13 @@ from __future__ import annotations
 
 import ast
 import math
-from pathlib import Path
 
 import pytest
 
 from quizbank.completion import grade_completion
 from quizbank.engine import generate
-from quizbank.notebooks import read_notebook
-from quizbank.selftest import selftest
 
-BANK = Path(__file__).resolve().parent.parent / "bank"
-LECTURES = range(7, 14)
-NOTEBOOKS = sorted(p for lecture in LECTURES for p in (BANK / f"lecture-{lecture:02d}").glob("*.ipynb")
-                   if min(read_notebook(p).lectures) in LECTURES)
-SEEDS = (0, 1, 2)
-
-
-def spec_of(slug: str):
-    matches = [p for p in NOTEBOOKS if p.stem == slug]
-    assert matches, f"no notebook for {slug}"
-    return read_notebook(matches[0])
-
-
-def variants(slug: str, seeds=SEEDS):
-    spec = spec_of(slug)
-    for seed in seeds:
-        variant = generate(spec, seed)
-        yield variant.key["params"], variant.key["answer"], variant
-
-
-def fmt4(value: float) -> str:
-    """The engine's default option format: integers plainly, else 4 significant digits."""
-    value = float(value)
-    return str(int(value)) if value == int(value) else format(value, ".4g")
-
-
-def correct_option(variant) -> str:
-    return variant.public["options"][variant.key["correct_index"]]["text"]
+from tests.bank_support import correct_option, fmt4, spec_of, variants
 
 
 def sigmoid(z: float) -> float:
@@ -446,10 +416,3 @@ def test_completion_accepts_another_correct_answer_and_rejects_a_typical_mistake
         bad = grade_completion(spec, seed, expected, mistaken)
         assert bad.score < 1.0, (seed, bad.summary)
 
-
-# ---------------------------------------------------------------------------------------------- self-test
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_every_notebook_of_lectures_7_to_13_passes_the_self_test(path):
-    report = selftest(read_notebook(path), seeds=10)
-    assert report.ok, report.summary() + "\n" + "\n".join(f.describe() for f in report.failures)

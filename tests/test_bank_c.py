@@ -8,38 +8,13 @@ Completion templates are checked by grading a correct alternative answer (full m
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
 from quizbank.completion import grade_completion
 from quizbank.engine import generate
-from quizbank.notebooks import read_notebook
-from quizbank.selftest import selftest
 
-BANK = Path(__file__).resolve().parent.parent / "bank"
-LECTURES = (14, 15, 18, 19)
-NOTEBOOKS = sorted(p for lecture in LECTURES for p in (BANK / f"lecture-{lecture:02d}").glob("*.ipynb")
-                   if set(read_notebook(p).lectures) <= set(LECTURES))
-SEEDS = (0, 1, 2)
-
-
-def spec_of(slug: str):
-    matches = [p for p in NOTEBOOKS if p.stem == slug]
-    assert matches, f"no notebook for {slug}"
-    return read_notebook(matches[0])
-
-
-def variants(slug: str, seeds=SEEDS):
-    spec = spec_of(slug)
-    for seed in seeds:
-        variant = generate(spec, seed)
-        yield variant.key["params"], variant.key["answer"], variant
-
-
-def fmt4(value: float) -> str:
-    """The engine's default option format: integers plainly, else 4 significant digits."""
-    return str(int(value)) if value == int(value) else format(value, ".4g")
+from tests.bank_support import fmt4, spec_of, variants
 
 
 def mean(values):
@@ -353,10 +328,3 @@ def test_ngram_forward_accepts_reshape_and_rejects_a_missing_tanh():
         assert _grade("ngram-mlp-forward-completion", seed, correct).score == 1.0
         assert _grade("ngram-mlp-forward-completion", seed, mistaken).score < 1.0
 
-
-# ---------------------------------------------------------------------------------------------- self-test
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_every_notebook_of_lectures_14_15_18_19_passes_the_self_test(path):
-    report = selftest(read_notebook(path), seeds=10)
-    assert report.ok, [failure.describe() for failure in report.failures]

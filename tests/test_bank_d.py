@@ -10,37 +10,13 @@ run through the runner.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
 from quizbank.completion import grade_completion
 from quizbank.engine import generate
-from quizbank.notebooks import read_notebook
-from quizbank.selftest import selftest
 
-BANK = Path(__file__).resolve().parent.parent / "bank"
-LECTURES = range(20, 25)
-NOTEBOOKS = sorted(p for lecture in LECTURES for p in (BANK / f"lecture-{lecture:02d}").glob("*.ipynb"))
-SEEDS = (0, 1, 2)
-
-
-def spec_of(slug: str):
-    matches = [p for p in NOTEBOOKS if p.stem == slug]
-    assert matches, f"no notebook for {slug}"
-    return read_notebook(matches[0])
-
-
-def variants(slug: str):
-    spec = spec_of(slug)
-    for seed in SEEDS:
-        variant = generate(spec, seed)
-        yield variant.key["params"], variant.key["answer"], variant
-
-
-def fmt4(value: float) -> str:
-    """The engine's default option format: integers plainly, else 4 significant digits."""
-    return str(int(value)) if value == int(value) else format(value, ".4g")
+from tests.bank_support import fmt4, spec_of, variants
 
 
 def softmax(scores: list[float]) -> list[float]:
@@ -315,21 +291,3 @@ def test_completion_gives_full_marks_to_a_correct_alternative_and_not_to_a_typic
     assert grade_completion(spec, 4, expected, right).score == 1.0
     assert grade_completion(spec, 4, expected, wrong).score < 1.0
 
-
-# --------------------------------------------------------------------------------------- every notebook
-
-def test_the_bank_covers_the_quota_for_lectures_20_to_24():
-    specs = [read_notebook(p) for p in NOTEBOOKS]
-
-    def count(low, high, qtype):
-        return sum(1 for s in specs if s.qtype == qtype and low <= min(s.lectures) and max(s.lectures) <= high)
-
-    for low, high in ((20, 21), (22, 23)):
-        assert count(low, high, "mcq") >= 6 and count(low, high, "short") >= 5 and count(low, high, "code") >= 5
-    assert sum(1 for s in specs if 24 in s.lectures) >= 3
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_notebook_passes_the_self_test_on_ten_seeds(path):
-    report = selftest(read_notebook(path), seeds=10)
-    assert report.ok, [failure.describe() for failure in report.failures]

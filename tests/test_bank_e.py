@@ -10,25 +10,14 @@ from __future__ import annotations
 import ast
 import math
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
 from quizbank.engine import generate
-from quizbank.notebooks import read_notebook
-from quizbank.selftest import selftest
 
-BANK = Path(__file__).resolve().parent.parent / "bank"
-LECTURES = (25, 26, 27, 28, 29)
-NOTEBOOKS = sorted(p for n in LECTURES for p in (BANK / f"lecture-{n:02d}").glob("*.ipynb"))
+from tests.bank_support import spec_of as spec_for
+
 SEEDS = (0, 7, 31)
-
-
-@lru_cache(maxsize=None)
-def spec_for(slug: str):
-    matches = [p for p in NOTEBOOKS if p.stem == slug]
-    assert len(matches) == 1, f"no single notebook for {slug}"
-    return read_notebook(matches[0])
 
 
 @lru_cache(maxsize=None)
@@ -58,23 +47,6 @@ def expected_test(slug: str, seed: int, name: str):
 
 def normal_pdf(x: float, mean: float, sd: float) -> float:
     return math.exp(-0.5 * ((x - mean) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
-
-
-# --- the engine's self-test --------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_notebook_of_lectures_25_to_29_passes_the_self_test(path: Path) -> None:
-    report = selftest(read_notebook(path), seeds=10)
-    assert report.ok, report.summary() + "\n" + "\n".join(f.describe() for f in report.failures)
-
-
-def test_the_quiz_9_range_has_its_quota_of_question_types() -> None:
-    counts = {"mcq": 0, "short": 0, "code": 0}
-    for path in NOTEBOOKS:
-        spec = read_notebook(path)
-        if set(spec.lectures) & {25, 26, 27}:
-            counts[spec.qtype] += 1
-    assert counts["mcq"] >= 6 and counts["short"] >= 5 and counts["code"] >= 5, counts
 
 
 # --- lecture 25: information theory ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from quizbank.coverage import coverage
 from quizbank.notebooks import find_notebooks, import_directory, read_notebook
+from quizbank.selftest import selftest
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "bank"
@@ -41,6 +42,13 @@ def test_the_bank_has_manually_graded_explanations_with_rubrics(specs):
     assert len(manual) >= 5 and all(s.answer["rubric"].strip() for s in manual)
 
 
+@pytest.mark.parametrize("path", find_notebooks(BANK), ids=lambda p: p.stem)
+def test_every_notebook_passes_the_self_test_on_ten_seeds(path):
+    # The full 200-seed run is `python manage.py selftest_templates bank --seeds 200` (docs/benchmarks.md).
+    report = selftest(read_notebook(path), seeds=10)
+    assert report.ok, [failure.describe() for failure in report.failures]
+
+
 @pytest.mark.django_db
 def test_the_whole_bank_imports_in_one_go(specs):
     report = import_directory(BANK, run_seed=None)
@@ -56,8 +64,6 @@ def test_the_question_bank_table_is_up_to_date_with_the_notebooks():
 
 
 def test_a_template_with_few_distinct_variants_says_why_in_its_notes(specs):
-    from quizbank.selftest import selftest
-
     # The bank's 200-seed run is recorded in docs/benchmarks.md; here a 40-seed sample catches the worst cases.
     low = [s.slug for s in specs if s.kind == "completion" and not s.notes.strip()
            and selftest(s, seeds=40, determinism_sample=0).distinct < 20]
