@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from quizbank.completion import grade_completion
 from quizbank.engine import GeneratedVariant, generate
 from quizbank.notebooks import find_notebooks, read_notebook
 from quizbank.spec import TemplateSpec
@@ -36,3 +37,14 @@ def fmt4(value: float) -> str:
 
 def correct_option(variant: GeneratedVariant) -> str:
     return variant.public["options"][variant.key["correct_index"]]["text"]
+
+
+def assert_full_marks_only_for_the_correct_fragment(slug: str, correct: str, mistaken: str, seeds=(0, 1)) -> None:
+    """Another correct answer than the reference gets full marks; a typical mistake does not."""
+    spec = spec_of(slug)
+    for seed in seeds:
+        expected = generate(spec, seed).key["expected_tests"]
+        good = grade_completion(spec, seed, expected, correct)
+        assert good.score == 1.0, (seed, good.summary, good.outcomes)
+        bad = grade_completion(spec, seed, expected, mistaken)
+        assert bad.score < 1.0, (seed, bad.summary)
