@@ -83,7 +83,7 @@ def run_benchmark(options: BenchOptions) -> dict[str, Any]:
     cpu_before = _cpu_seconds(pool)
     grading_rate = _grading_jobs_per_second(options.grading_jobs, options.submitters)
     grading_cpu_ms = (_cpu_seconds(pool) - cpu_before) * 1000 / max(1, options.grading_jobs)
-    rss_mb, pss_mb = _pool_memory(pool)
+    rss_mb, pss_mb = pool.memory_mb()
     cold = _cold_latencies(options.cold_runs)
     cold_p50, warm_p50 = statistics.median(cold), statistics.median(warm)
     return {
@@ -169,22 +169,6 @@ def _cold_latencies(count: int) -> list[float]:
         if completed.stdout.strip() != "6.0":
             raise RuntimeError(f"the cold sandboxed run failed: {completed.stderr[-2000:]}")
     return latencies
-
-
-def _pool_memory(pool: Pool) -> tuple[float, float]:
-    rss_kb = pss_kb = 0
-    for slot in pool.slots:
-        for pid in slot.zygote.host_pids():
-            try:
-                with open(f"/proc/{pid}/smaps_rollup") as rollup:
-                    for line in rollup:
-                        if line.startswith("Rss:"):
-                            rss_kb += int(line.split()[1])
-                        elif line.startswith("Pss:"):
-                            pss_kb += int(line.split()[1])
-            except OSError:
-                continue
-    return rss_kb / 1024, pss_kb / 1024
 
 
 def _cpu_seconds(pool: Pool) -> float:

@@ -152,18 +152,21 @@ class Pool:
         """A pool that refuses everything looks at the machine again now and then (someone may fix it)."""
         return self.plan.launcher is None and time.monotonic() - self.created > REFUSED_POOL_RETRY_SECONDS
 
-    def rss_mb(self) -> float:
-        total_kb = 0
+    def memory_mb(self) -> tuple[float, float]:
+        """(RSS, PSS) of the zygotes and their sandbox processes; PSS counts pages they share once."""
+        rss_kb = pss_kb = 0
         for slot in self.slots:
             for pid in slot.zygote.host_pids():
                 try:
-                    with open(f"/proc/{pid}/status") as status:
-                        for line in status:
-                            if line.startswith("VmRSS:"):
-                                total_kb += int(line.split()[1])
+                    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                        for line in rollup:
+                            if line.startswith("Rss:"):
+                                rss_kb += int(line.split()[1])
+                            elif line.startswith("Pss:"):
+                                pss_kb += int(line.split()[1])
                 except OSError:
                     continue
-        return total_kb / 1024
+        return rss_kb / 1024, pss_kb / 1024
 
     def close(self) -> None:
         for slot in self.slots:

@@ -150,16 +150,6 @@ def test_after_release_the_student_sees_score_feedback_and_correct_answers(quiz,
     assert "Two times" in page  # the explanation
 
 
-def test_results_without_answers_show_scores_but_no_correct_answers(quiz, student):
-    client = logged_in(student)
-    attempt = start(client, quiz)
-    client.post(f"/attempts/{attempt.pk}/submit")
-    quiz.results_released_at = clock.now() - timedelta(minutes=1)
-    quiz.save()
-    page = client.get(f"/attempts/{attempt.pk}/").content.decode()
-    assert "Your score" in page and "Correct answer:" not in page
-
-
 def test_the_pygments_stylesheet_is_served(db):
     response = Client().get("/pygments.css")
     assert response.status_code == 200 and ".highlight" in response.content.decode()
