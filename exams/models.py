@@ -179,6 +179,9 @@ class Attempt(models.Model):
     submitted_by = models.CharField(max_length=10, choices=SUBMITTED_BY_CHOICES, blank=True)
     score = models.FloatField(null=True, blank=True, help_text="Sum of slot scores / slot count, in [0, 1].")
     pending_count = models.PositiveSmallIntegerField(default=0, help_text="Responses still waiting for a grade.")
+    # The sweeper that closes overdue attempts records why it could not (shown to staff, cleared on success).
+    close_error = models.TextField(blank=True)
+    close_failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["assessment", "student", "number"]
@@ -240,6 +243,7 @@ class Response(models.Model):
     valid = models.BooleanField(default=True, help_text="False: the answer could not be read (scores 0).")
     feedback = models.TextField(blank=True)
     feedback_data = models.JSONField(default=dict, blank=True, help_text="Code completion: visible test results.")
+    grading_error = models.TextField(blank=True, help_text="Staff only: why automatic grading failed (state error).")
     graded_at = models.DateTimeField(null=True, blank=True)
     graded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
@@ -308,3 +312,28 @@ class ManualGradeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student}: {self.points} on {self.item}"
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when: grade changes and overrides, excusals, extra time, releases, roster changes and
+    template edits. Written by exams.audit.record() only; never edited or deleted by the product."""
+
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True, help_text="Kept if the account is deleted.")
+    action = models.CharField(max_length=40)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    target_label = models.CharField(max_length=300, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["course", "created_at"], name="audit_course_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_label}"

@@ -31,13 +31,49 @@ class CheckResult:
         return cls(score=None, valid=False, feedback=message)
 
 
-def check(public: dict[str, Any], key: dict[str, Any], answer_config: dict[str, Any], response: Any) -> CheckResult:
-    kind = public["kind"]
+@dataclass(frozen=True)
+class FormatVerdict:
+    """Whether an answer can be read, decided WITHOUT the answer key (autosave shows it while answering, so it
+    must say nothing about correctness). `message` is the same text grading gives an unreadable answer."""
+
+    valid: bool
+    message: str = ""
+    empty: bool = False
+
+
+def format_verdict(public: dict[str, Any], answer_config: dict[str, Any], response: Any) -> FormatVerdict:
+    """Can this answer be read? Uses only the public variant and the answer format, never the key."""
     if response is None or (isinstance(response, str) and not response.strip()):
-        return CheckResult(score=0.0, valid=True, feedback="No answer.")
+        return FormatVerdict(valid=True, empty=True)
     text = str(response)
     if len(text) > MAX_RESPONSE_CHARS:
-        return CheckResult.invalid(f"The answer is longer than {MAX_RESPONSE_CHARS} characters.")
+        return FormatVerdict(False, f"The answer is longer than {MAX_RESPONSE_CHARS} characters.")
+    kind = public.get("kind")
+    if kind == "mcq":
+        _, error = parse_choice(text, len(public.get("options") or []))
+        return FormatVerdict(not error, error)
+    if kind in ("output", "completion", "unavailable"):
+        return FormatVerdict(True)
+    answer_format = answer_config.get("format", "numeric")
+    if answer_format == "numeric":
+        _, error = parse_number(text)
+    elif answer_format == "integer":
+        _, error = parse_integer(text)
+    elif answer_format == "shape":
+        _, error = parse_shape(text)
+    else:
+        error = ""
+    return FormatVerdict(not error, error)
+
+
+def check(public: dict[str, Any], key: dict[str, Any], answer_config: dict[str, Any], response: Any) -> CheckResult:
+    kind = public["kind"]
+    verdict = format_verdict(public, answer_config, response)
+    if verdict.empty:
+        return CheckResult(score=0.0, valid=True, feedback="No answer.")
+    if not verdict.valid:
+        return CheckResult.invalid(verdict.message)
+    text = str(response)
     if kind == "mcq":
         return check_choice(text, key["correct_index"], len(public["options"]))
     if kind == "output":
@@ -58,13 +94,17 @@ def check(public: dict[str, Any], key: dict[str, Any], answer_config: dict[str, 
     return CheckResult.invalid(f"This question has an unknown answer format {answer_format!r}.")
 
 
+def parse_choice(text: str, option_count: int) -> tuple[int | None, str]:
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 3 or not 0 <= int(cleaned) < option_count:
+        return None, "Choose one of the options."
+    return int(cleaned), ""
+
+
 def check_choice(text: str, correct_index: int, option_count: int) -> CheckResult:
-    try:
-        chosen = int(text.strip())
-    except ValueError:
-        return CheckResult.invalid("Choose one of the options.")
-    if not 0 <= chosen < option_count:
-        return CheckResult.invalid("Choose one of the options.")
+    chosen, error = parse_choice(text, option_count)
+    if chosen is None:
+        return CheckResult.invalid(error)
     return CheckResult(score=1.0 if chosen == correct_index else 0.0, valid=True)
 
 
@@ -127,15 +167,22 @@ def check_numeric(text: str, correct: float, answer_config: dict[str, Any]) -> C
     return CheckResult(score=0.0, valid=True)
 
 
-def check_integer(text: str, correct: int) -> CheckResult:
+def parse_integer(text: str) -> tuple[int | None, str]:
     cleaned = text.strip().replace(",", "").replace("_", "").replace(" ", "")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        return CheckResult.invalid(f"'{text.strip()[:40]}' is not a whole number.")
+        return None, f"'{text.strip()[:40]}' is not a whole number."
     if not value.is_finite() or value != value.to_integral_value():
-        return CheckResult.invalid(f"'{text.strip()[:40]}' is not a whole number.")
-    return CheckResult(score=1.0 if int(value) == correct else 0.0, valid=True)
+        return None, f"'{text.strip()[:40]}' is not a whole number."
+    return int(value), ""
+
+
+def check_integer(text: str, correct: int) -> CheckResult:
+    value, error = parse_integer(text)
+    if value is None:
+        return CheckResult.invalid(error)
+    return CheckResult(score=1.0 if value == correct else 0.0, valid=True)
 
 
 # --- shapes ------------------------------------------------------------------------------------------
