@@ -4,6 +4,7 @@ Secrets may also come from a file: FOO_FILE=/run/secrets/foo is read when FOO is
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -50,6 +51,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_ip_networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or CIDR ranges, checked here so a typo fails at start-up."""
+    networks = env_list(name, [])
+    for entry in networks:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ImproperSetting(f"{name}: {entry!r} is not an IP address or CIDR range") from exc
+    return networks
+
+
+def cache_from_url(url: str) -> dict:
+    """DJANGO_CACHE_URL (redis://host:6379/1 or rediss://...) into a CACHES entry; empty: a per-process
+    LocMemCache, which is right only for a single web process."""
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    scheme = urlparse(url).scheme
+    if scheme in {"redis", "rediss", "unix"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperSetting(f"DJANGO_CACHE_URL scheme {scheme!r} is not supported (use redis:// or rediss://)")
 
 
 def database_from_url(url: str, base_dir: Path) -> dict:

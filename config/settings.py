@@ -3,13 +3,16 @@ environment (see config/env.py); the defaults are safe for a laptop: SQLite, a f
 DEBUG off unless asked for."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from config.env import (
     ImproperSetting,
+    cache_from_url,
     database_from_url,
     env_bool,
     env_int,
+    env_ip_networks,
     env_list,
     env_str,
     sqlite_database,
@@ -31,7 +34,8 @@ if not SECRET_KEY:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+# No "testserver" here: pytest-django adds it while tests run, and a production host list must not have it.
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -41,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
+    "axes",
     "quizbank",
     "runner",
     "exams",
@@ -48,12 +54,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "exams.session_idle.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: it turns a locked-out request into the 429 page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,6 +99,33 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 
+# --- Shared cache ---------------------------------------------------------------------------------------
+# Login failures are counted here, so every web process must share it: Redis in production (use a database
+# number other than the Celery broker's), a per-process LocMemCache on a laptop's single runserver.
+CACHES = {"default": cache_from_url(env_str("DJANGO_CACHE_URL"))}
+
+# --- Login protection (django-axes; exams/login_guard.py; docs/deployment.md "Security settings") ---------
+# A (username, client IP) pair is locked after AXES_FAILURE_LIMIT failures, so an attacker elsewhere cannot
+# lock a student out; an IP is locked across all usernames after LOGIN_IP_FAILURE_LIMIT, so one password
+# cannot be tried against the whole class. Both end AXES_COOLOFF_TIME after the last counted failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out attempt before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "exams.login_guard.LoginAttemptHandler"
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_IP_FAILURE_LIMIT = env_int("DJANGO_LOGIN_IP_FAILURE_LIMIT", 50)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_USERNAME_CALLABLE = "exams.login_guard.normalised_username"
+AXES_CLIENT_IP_CALLABLE = "exams.login_guard.client_ip"
+AXES_LOCKOUT_CALLABLE = "exams.views.auth.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts neither count nor prolong a lockout
+AXES_ENABLE_ADMIN = False  # its admin pages list database attempts; this handler counts in the cache
+# Addresses (or CIDR ranges) of the reverse proxies in front of Django. Only a request whose REMOTE_ADDR is
+# one of them has its X-Forwarded-For (client IP) and X-Forwarded-Proto (HTTPS) headers believed.
+TRUSTED_PROXIES = env_ip_networks("DJANGO_TRUSTED_PROXIES")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "Asia/Baku")  # the syllabus's deadlines are Baku time
 USE_I18N = True
@@ -101,11 +137,55 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the quiz page's autosave reads it to send X-CSRFToken
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+# Sessions end when the browser closes, or after DJANGO_SESSION_IDLE_MINUTES without a request
+# (exams/session_idle.py), unless "remember me" was ticked at login: then REMEMBER_ME_DAYS.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_MINUTES", 120) * 60
+REMEMBER_ME_DAYS = env_int("DJANGO_REMEMBER_ME_DAYS", 14)
+
+# DJANGO_HTTPS=1 is the production switch: the site is served over HTTPS only.
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 60 * 60) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if TRUSTED_PROXIES:
+    # Django believes this header from anyone; the named proxy must set it (overwriting the client's).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SILENCED_SYSTEM_CHECKS = [
+    # security.W021 asks for SECURE_HSTS_PRELOAD. Preloading commits the whole registrable domain (the
+    # university's, usually) to HTTPS in every browser, for months; that is the domain owner's call.
+    "security.W021",
+]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------------------
+# No inline script anywhere: page scripts are static files that read data- attributes. Styles: <style>
+# elements and stylesheets only from us (style-src-elem), but style *attributes* stay allowed
+# (style-src-attr) because our templates and Django's admin still carry a few; KaTeX and CodeMirror style
+# through the CSSOM, which CSP does not police. Authored HTML never has a style attribute: the sanitiser in
+# quizbank.rendering drops it. style-src is the fallback for browsers without the -elem/-attr directives.
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "style-src-elem": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],  # KaTeX's fonts are vendored under static/vendor/katex/fonts
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 # --- Celery -------------------------------------------------------------------------------------------
 # Default: a filesystem broker under var/, so a laptop needs no Redis or RabbitMQ; a real worker still runs.
@@ -132,10 +212,19 @@ CELERY_BEAT_SCHEDULE = {
     "exams-redispatch-stalled-grading": {"task": "exams.redispatch_stalled_grading", "schedule": 300.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Code grading by urgency (exams.fair_use.route_task): quizzes and exams on `grading`, practice on `practice`.
+# Declared here so a worker started without -Q consumes every queue; a deployment may add a `-Q grading` worker.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"grading": {}, "celery": {}, "practice": {}}
+CELERY_TASK_ROUTES = ["exams.fair_use.route_task"]
 
 # --- Runner -------------------------------------------------------------------------------------------
 RUNNER_POOL_SIZE = env_int("RUNNER_POOL_SIZE", 0)  # 0 = one sandbox per core
 RUNNER_SANDBOX_UID = env_int("RUNNER_SANDBOX_UID", 0)  # 0 = the dedicated 'dlquiz-sandbox' user
+# Fair use (exams.fair_use): code jobs one student may have running at once, and practice starts per window.
+RUNNER_MAX_JOBS_PER_STUDENT = env_int("RUNNER_MAX_JOBS_PER_STUDENT", 2)
+PRACTICE_STARTS_PER_WINDOW = env_int("PRACTICE_STARTS_PER_WINDOW", 10)
+PRACTICE_START_WINDOW_MINUTES = env_int("PRACTICE_START_WINDOW_MINUTES", 10)
 # Development only, loudly logged, never in CI: run *template* code without bubblewrap if it is missing.
 # Student code is always refused without the sandbox.
 RUNNER_ALLOW_UNSANDBOXED_TEMPLATES = env_bool("RUNNER_ALLOW_UNSANDBOXED_TEMPLATES", False)

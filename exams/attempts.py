@@ -3,23 +3,27 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 
-from exams import clock
+from exams import audit, clock
+from exams.access import is_course_staff
 from exams.assembly import attempt_seed, plan_questions
 from exams.models import Assessment, Attempt, AttemptSlot, Membership, Response
 from exams.policy import compute_deadline, effective_window
+from quizbank.checking import MAX_RESPONSE_CHARS, FormatVerdict, format_verdict
 from quizbank.spec import TemplateError
 
 logger = logging.getLogger(__name__)
 
 # Saves that left the browser just before the deadline may arrive a little after it.
 AUTOSAVE_GRACE_SECONDS = 15
-MAX_SAVED_CHARS = 100_000
+MAX_SAVED_CHARS = MAX_RESPONSE_CHARS  # one limit: what can be saved can be graded
 
 
 class AttemptError(Exception):
@@ -63,6 +67,11 @@ class QuestionView:
     public: dict[str, Any]
     text: str
     saved_at: datetime | None
+    answer_config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> FormatVerdict:
+        return answer_verdict(self.public, self.answer_config, self.text)
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,7 @@ class SaveResult:
     stale: bool
     saved_at: datetime | None
     remaining_seconds: int | None
+    verdict: FormatVerdict = FormatVerdict(valid=True)
 
 
 def _grace() -> timedelta:
@@ -80,6 +90,24 @@ def _grace() -> timedelta:
 def is_overdue(attempt: Attempt, now: datetime) -> bool:
     """Past the deadline and the grace for requests in flight."""
     return attempt.deadline is not None and now > attempt.deadline + _grace()
+
+
+def time_is_up(attempt: Attempt, now: datetime) -> bool:
+    """The server's clock says no time is left: `remaining_seconds` is 0 (under one second to the deadline,
+    or past it, grace included). A submit from then on is the timer's; the browser's word is never asked.
+    Whole seconds, because the page counts down from the floored `remaining_seconds`, so its own time-up
+    submit can arrive just under a second before the exact deadline."""
+    return attempt.deadline is not None and remaining_seconds(attempt, now) == 0
+
+
+def stuck_attempts(**scope: Any):
+    """In-progress attempts the sweeper could not close, or past their deadline and grace and still open
+    (`scope` filters, e.g. assessment__course=course): what staff may force-submit."""
+    from django.db.models import Q
+
+    return (Attempt.objects.filter(state=Attempt.IN_PROGRESS, **scope)
+            .filter(Q(close_failed_at__isnull=False) | Q(deadline__lt=clock.now() - _grace()))
+            .select_related("student", "assessment").order_by("deadline", "pk"))
 
 
 def remaining_seconds(attempt: Attempt, now: datetime | None = None) -> int | None:
@@ -97,7 +125,11 @@ def start_check(assessment: Assessment, student: Any, now: datetime | None = Non
     attempts = list(Attempt.objects.filter(assessment=assessment, student=student).order_by("number"))
     for attempt in attempts:
         if attempt.state == Attempt.IN_PROGRESS and is_overdue(attempt, now):
-            submit_attempt(attempt, submitted_by=Attempt.BY_TIMER, now=now)
+            try:
+                submit_attempt(attempt, submitted_by=Attempt.BY_TIMER, now=now)
+            except Exception as error:  # the student's pages must still load; staff see it and force-submit
+                logger.exception("auto-submit of attempt %s (on a page view) failed", attempt.pk)
+                record_close_failure(attempt.pk, error, now)
             attempt.refresh_from_db()
     used = len(attempts)
 
@@ -117,6 +149,10 @@ def start_check(assessment: Assessment, student: Any, now: datetime | None = Non
         return refuse("This assessment is closed.")
     if used >= window.attempts_allowed:
         return refuse("You have no attempts left." if window.attempts_allowed > 1 else "You have already taken this.")
+    from exams.fair_use import practice_start_refusal
+
+    if too_often := practice_start_refusal(assessment, student, now):
+        return refuse(too_often)
     return StartCheck(True, "", None, used, window.attempts_allowed)
 
 
@@ -166,7 +202,9 @@ def attempt_questions(attempt: Attempt) -> list[QuestionView]:
             logger.error("attempt %s slot %s: %s", attempt.pk, slot.position, error)
             public = unavailable_question(slot.qtype)
         response = slot.response
-        views.append(QuestionView(slot.pk, slot.position, slot.qtype, public, response.text, response.saved_at))
+        answer_config = (slot.template_version.spec or {}).get("answer") or {}
+        views.append(QuestionView(slot.pk, slot.position, slot.qtype, public, response.text, response.saved_at,
+                                  answer_config))
     return views
 
 
@@ -191,6 +229,10 @@ def autosave(attempt: Attempt, slot_id: int, text: str, *, user: Any, client_seq
         raise NotYourAttempt("No such attempt.")
     if len(text) > MAX_SAVED_CHARS:
         raise AttemptError(f"This answer is longer than {MAX_SAVED_CHARS} characters and was not saved.")
+    from exams.forms import unstorable_text_problem
+
+    if problem := unstorable_text_problem(text):
+        raise AttemptError(problem)
     with transaction.atomic():
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.state != Attempt.IN_PROGRESS:
@@ -208,43 +250,121 @@ def autosave(attempt: Attempt, slot_id: int, text: str, *, user: Any, client_seq
         if client_seq is not None:
             response.client_seq = client_seq
         response.save(update_fields=["text", "saved_at", "save_count", "client_seq"])
-    return SaveResult(True, False, now, remaining_seconds(locked, now))
+    # After the transaction: the attempt row is not held locked while the answer is read.
+    return SaveResult(True, False, now, remaining_seconds(locked, now), saved_text_verdict(locked, slot_id, text))
+
+
+def answer_verdict(public: dict[str, Any], answer_config: dict[str, Any], text: str) -> FormatVerdict:
+    """Can the grader read this answer? Decided from the public variant and the answer format only, never the
+    key, so showing it while the student answers reveals nothing about correctness."""
+    try:
+        return format_verdict(public, answer_config, text)
+    except Exception:  # feedback while answering must never break saving; grading reports the real problem
+        logger.exception("format verdict failed for a %s answer", public.get("kind"))
+        return FormatVerdict(valid=True)
+
+
+def saved_text_verdict(attempt: Attempt, slot_id: int, text: str) -> FormatVerdict:
+    """The verdict for one slot's text, from the cached variant's public part (one query; the key column is
+    never selected). A variant not cached yet gives no verdict rather than running the sandbox here."""
+    from quizbank.models import Variant
+
+    public_part = Variant.objects.filter(version_id=OuterRef("template_version_id"), seed=OuterRef("seed"))
+    row = (AttemptSlot.objects.filter(pk=slot_id, attempt_id=attempt.pk)
+           .annotate(public=Subquery(public_part.values("public")[:1]))
+           .values_list("public", "template_version__spec__answer").first())
+    if row is None or not isinstance(row[0], dict):
+        return FormatVerdict(valid=True)
+    public, answer_config = row
+    return answer_verdict(public, answer_config if isinstance(answer_config, dict) else {}, text)
 
 
 def submit_attempt(attempt: Attempt, *, user: Any = None, submitted_by: str = Attempt.BY_STUDENT,
                    now: datetime | None = None) -> Attempt:
-    """Close the attempt and grade what was saved. Idempotent: submitting twice changes nothing."""
-    from exams.grading import grade_submitted_responses, load_variants
+    """Close the attempt and grade what was saved. Idempotent: submitting twice changes nothing.
+
+    Who submitted is the server's decision: BY_STAFF is kept (force_submit); otherwise it is BY_TIMER iff the
+    server's clock leaves no time (`time_is_up`: under a second to the deadline, or past it, the grace
+    included) and BY_STUDENT before that, whatever the caller or the browser says. Grading never stops the
+    submit: a response whose checking fails goes to ERROR for staff (exams.grading), and the attempt is
+    submitted all the same."""
+    closed, _ = _close(attempt, user=user, submitted_by=submitted_by, now=now)
+    return closed
+
+
+def _close(attempt: Attempt, *, user: Any = None, submitted_by: str, now: datetime | None = None,
+           actor: Any = None) -> tuple[Attempt, bool]:
+    """Submit and grade; returns (attempt, whether this call closed it). With `actor`, the force-submit's
+    audit record commits with the change."""
+    from exams.grading import flag_ungraded_responses, grade_submitted_responses, load_variants
 
     now = now or clock.now()
     if user is not None and attempt.student_id != user.pk:
         raise NotYourAttempt("No such attempt.")
     if Attempt.objects.filter(pk=attempt.pk, state=Attempt.SUBMITTED).exists():
-        return Attempt.objects.get(pk=attempt.pk)
+        return Attempt.objects.get(pk=attempt.pk), False
     # Variants not cached yet are generated through the runner HERE, before the transaction: SQLite holds its
     # write lock from the first statement of a transaction (IMMEDIATE), and a sandbox run must not hold it.
     variants = load_variants(attempt)
     with transaction.atomic():
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.state == Attempt.SUBMITTED:
-            return locked
-        if is_overdue(locked, now):
-            submitted_by = Attempt.BY_TIMER
+            return locked, False
+        if submitted_by != Attempt.BY_STAFF:
+            submitted_by = Attempt.BY_TIMER if time_is_up(locked, now) else Attempt.BY_STUDENT
+        before = {"state": locked.state, "close_error": locked.close_error}
         locked.state = Attempt.SUBMITTED
         # An attempt cannot end after its deadline: a submit inside the grace period counts as on time.
         locked.submitted_at = min(now, locked.deadline) if locked.deadline else now
         locked.submitted_by = submitted_by
-        locked.save(update_fields=["state", "submitted_at", "submitted_by"])
-        grade_submitted_responses(locked, variants, now=now)
+        locked.close_error, locked.close_failed_at = "", None
+        locked.save(update_fields=["state", "submitted_at", "submitted_by", "close_error", "close_failed_at"])
+        try:
+            with transaction.atomic():
+                grade_submitted_responses(locked, variants, now=now)
+        except Exception as error:  # grading as a whole failed: the attempt still closes, staff see why
+            logger.exception("grading attempt %s at submission failed", locked.pk)
+            flag_ungraded_responses(locked.pk, error)
+        if actor is not None:
+            audit.record(actor=actor, action=audit.ATTEMPT_FORCE_SUBMIT, course=locked.assessment.course_id,
+                         target=locked, before=before,
+                         after={"state": locked.state, "submitted_by": submitted_by,
+                                "submitted_at": locked.submitted_at.isoformat()}, now=now)
     locked.refresh_from_db()
-    return locked
+    return locked, True
+
+
+def force_submit(attempt: Attempt, by: Any, *, now: datetime | None = None) -> Attempt:
+    """Staff close a stuck in-progress attempt (the sweeper failed on it, the student left): submitted by
+    staff, graded like any submit, recorded in the audit log. Instructors and TAs of the course only."""
+    if not is_course_staff(attempt.assessment.course, by):
+        raise PermissionDenied("Only the course's instructors and TAs can submit an attempt for a student.")
+    closed, did_close = _close(attempt, submitted_by=Attempt.BY_STAFF, now=now, actor=by)
+    if not did_close:
+        raise AttemptClosed("This attempt was already submitted.")
+    return closed
+
+
+def record_close_failure(attempt_id: int, error: BaseException, now: datetime) -> None:
+    """Keep why an attempt could not be closed automatically (and since when: the first failure), for staff."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Coalesce
+
+    from exams.grading import error_reason
+
+    try:
+        Attempt.objects.filter(pk=attempt_id, state=Attempt.IN_PROGRESS).update(
+            close_error=error_reason(error), close_failed_at=Coalesce(F("close_failed_at"), Value(now)))
+    except Exception:
+        logger.exception("could not record why attempt %s did not close", attempt_id)
 
 
 def expire_overdue_attempts(now: datetime | None = None) -> int:
-    """Submit every attempt whose time ran out (students who closed the browser). Returns how many."""
+    """Submit every attempt whose time ran out (students who closed the browser). Returns how many.
+    An attempt that fails to close keeps the reason (close_error, shown to staff) and the others go on."""
     now = now or clock.now()
     overdue = list(Attempt.objects.filter(state=Attempt.IN_PROGRESS, deadline__lt=now - _grace())
-                   .values_list("pk", flat=True))
+                   .order_by("pk").values_list("pk", flat=True))
     submitted = 0
     for attempt_id in overdue:
         try:
@@ -252,6 +372,7 @@ def expire_overdue_attempts(now: datetime | None = None) -> int:
             if attempt.state == Attempt.IN_PROGRESS:
                 submit_attempt(attempt, submitted_by=Attempt.BY_TIMER, now=now)
                 submitted += 1
-        except Exception:  # one broken attempt must not stop the others from closing
+        except Exception as error:  # one broken attempt must not stop the others from closing
             logger.exception("auto-submit of attempt %s failed", attempt_id)
+            record_close_failure(attempt_id, error, now)
     return submitted

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -30,18 +31,51 @@ class _Line:
         return value
 
 
-def _safe(value: Any) -> Any:
-    # A cell starting with = + - @ is a formula to Excel: a student could put one in an answer or a name.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.match(value):
-        return "'" + value
-    return value
+FORMULA_STARTS = frozenset("=+-@")
+# Where a spreadsheet may start a new cell or line inside our one cell: other locales' separators (a `;` list
+# separator, a tab-separated import), line breaks of every kind, and URL-encoded line breaks some tools decode.
+_SEPARATOR = re.compile(r"[;,\t\r\n\v\f\x1c-\x1e\x85\u2028\u2029]|%0[9aAdD]")
+_DDE = re.compile(r"[\w.]+\s*\|.*!", re.DOTALL)
+_TEXT_CATEGORIES = ("Cc", "Cf", "Zs", "Zl", "Zp")
 
 
-def _rows_to_csv(rows: Iterable[list[Any]]) -> Iterator[str]:
+def _is_blank(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in _TEXT_CATEGORIES
+
+
+def _starts_formula(segment: str) -> bool:
+    """Whether a spreadsheet would read `segment` as a formula: its first visible character, after NFKC folds
+    full-width and small forms (＝ ＋ － ＠ ﹦) into ASCII, is = + - @, and it is not a plain ASCII number."""
+    visible = unicodedata.normalize("NFKC", segment)
+    while visible and _is_blank(visible[0]):
+        visible = visible[1:]
+    return bool(visible) and visible[0] in FORMULA_STARTS and not _NUMBER.fullmatch(segment.strip())
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell no spreadsheet evaluates (OWASP CSV injection): text that could start a formula gets a leading '.
+
+    Numbers we write (int, float, Decimal, and strings that are plain numbers such as "-3.5") stay numbers, so
+    an LMS import still reads scores. Text from people (names, emails, ids, titles, answers, feedback) is
+    neutralised when its start, or the start of any piece after a separator another locale or importer would
+    split on (`x;=1+1`), could be a formula; so is any leading control character and any DDE payload."""
+    if not isinstance(value, str) or not value or _NUMBER.fullmatch(value):
+        return value
+    pieces = _SEPARATOR.split(value)
+    separators = _SEPARATOR.findall(value)
+    out = ["'" + pieces[0] if (_starts_formula(pieces[0]) or not value[0].isprintable() or value[0] in "\t\r\n"
+                               or _DDE.search(value)) else pieces[0]]
+    for separator, piece in zip(separators, pieces[1:]):
+        out.append(separator + ("'" + piece if _starts_formula(piece) else piece))
+    return "".join(out)
+
+
+def rows_to_csv(rows: Iterable[list[Any]]) -> Iterator[str]:
+    """Rows as CSV lines (a byte-order mark first), every cell through safe_cell."""
     writer = csv.writer(_Line())
     first = True
     for row in rows:
-        line = writer.writerow([_safe(cell) for cell in row])
+        line = writer.writerow([safe_cell(cell) for cell in row])
         if first:
             line, first = BOM + line, False
         yield line
@@ -76,7 +110,7 @@ def gradebook_rows(book: Gradebook) -> Iterator[list[Any]]:
 
 
 def gradebook_csv(course: Course, now: datetime | None = None) -> Iterator[str]:
-    return _rows_to_csv(gradebook_rows(gradebook(course, now)))
+    return rows_to_csv(gradebook_rows(gradebook(course, now)))
 
 
 def gradebook_csv_filename(course: Course) -> str:
@@ -127,7 +161,7 @@ def response_rows(assessment: Assessment) -> Iterator[list[Any]]:
 
 
 def responses_csv(assessment: Assessment) -> Iterator[str]:
-    return _rows_to_csv(response_rows(assessment))
+    return rows_to_csv(response_rows(assessment))
 
 
 def responses_csv_filename(assessment: Assessment) -> str:

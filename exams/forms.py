@@ -1,13 +1,15 @@
 """Input parsing for the exams pages. Forms validate shape and size only; services decide what is allowed."""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 
-MAX_RESPONSE_CHARS = 20_000  # the same bound quizbank.checking applies
+from quizbank.checking import MAX_RESPONSE_CHARS  # one limit: what can be saved can be graded
 
 
 @dataclass(frozen=True)
@@ -21,11 +23,26 @@ class AutosaveError(ValueError):
     pass
 
 
+def unstorable_text_problem(text: str) -> str:
+    """Why `text` cannot be stored as it is ("" if it can). The answer is refused rather than silently altered,
+    so what is saved is always exactly what the student sees."""
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL
+        return "The answer contains a NUL character (often pasted from a binary file); remove it and it will save."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: half of an emoji, e.g. cut by a length limit
+        return "The answer contains a broken character (half of an emoji or symbol); remove it and it will save."
+    return ""
+
+
 def parse_autosave(body: bytes) -> AutosaveInput:
     """The quiz page sends JSON `{"slot": <slot id>, "response": "<text>", "seq": <int, optional>}`."""
     try:
         data: Any = json.loads(body.decode("utf-8") or "{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except UnicodeDecodeError:
+        raise AutosaveError("The request was not valid UTF-8 text.") from None
+    # ValueError also covers integers longer than sys.get_int_max_str_digits(); RecursionError is deep nesting.
+    except (ValueError, RecursionError):
         raise AutosaveError("The request was not valid JSON.") from None
     if not isinstance(data, dict):
         raise AutosaveError("The request was not a JSON object.")
@@ -36,6 +53,9 @@ def parse_autosave(body: bytes) -> AutosaveInput:
         raise AutosaveError("The answer must be text.")
     if len(text) > MAX_RESPONSE_CHARS:
         raise AutosaveError(f"The answer is longer than {MAX_RESPONSE_CHARS} characters.")
+    problem = unstorable_text_problem(text)
+    if problem:
+        raise AutosaveError(problem)
     if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**62):
         raise AutosaveError("seq must be a non-negative integer.")
     return AutosaveInput(slot_id=slot, text=text, client_seq=seq)
@@ -49,6 +69,17 @@ class ManualGradeForm(forms.Form):
     feedback = forms.CharField(label="Feedback for the student", required=False, max_length=5000,
                                widget=forms.Textarea(attrs={"rows": 5}))
     go_next = forms.BooleanField(required=False)
+    reason = forms.CharField(label="Reason for changing this grade (kept in the audit log)", required=False,
+                             max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, override: bool = False, **kwargs: Any):
+        """`override`: the answer already has an automatic or an instructor's grade, so a reason is required."""
+        super().__init__(*args, **kwargs)
+        self.override = override
+        if override:
+            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
 
     @property
     def score_fraction(self) -> float:
@@ -145,3 +176,33 @@ class RosterUploadForm(forms.Form):
         if upload.size > MAX_ROSTER_BYTES:
             raise forms.ValidationError(f"The file is larger than {MAX_ROSTER_BYTES // 1_000_000} MB.")
         return upload.read()
+
+
+class RosterConfirmForm(forms.Form):
+    """The previewed roster sent back unchanged (base64, so no browser rewrites its line breaks) with the
+    fingerprint of the preview's plan; the import refuses a plan that differs from what was shown."""
+
+    roster = forms.CharField(widget=forms.HiddenInput, strip=False, max_length=MAX_ROSTER_BYTES * 2)
+    digest = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
+
+    @staticmethod
+    def encode(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    def clean_roster(self) -> bytes:
+        try:
+            return base64.b64decode(self.cleaned_data["roster"].encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise forms.ValidationError("The roster was damaged in transit; upload the file again.") from None
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters (GET): one action, one student of the course."""
+
+    action = forms.ChoiceField(label="Action", required=False)
+
+    def __init__(self, course: Any, action_labels: dict[str, str], *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "every action"), *action_labels.items()]
+        self.fields["student"] = StudentField(course, label="Student", required=False)
+        self.fields["student"].empty_label = "every student"

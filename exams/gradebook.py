@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
-from exams import clock
+from exams import audit, clock
 from exams.models import (
     Assessment, Attempt, Course, Excusal, GradeCategory, ManualGradeEntry, ManualGradeItem, Membership,
     StudentOverride,
@@ -189,14 +189,31 @@ def student_gradebook_row(course: Course, student: Any, now: datetime | None = N
     return _rows(course, [membership], now or clock.now()).rows[0]
 
 
+def _who(student: Any) -> dict[str, Any]:
+    return {"student": student.pk, "student_name": student.get_full_name() or student.username}
+
+
+@transaction.atomic
 def excuse(assessment: Assessment, student: Any, *, by: Any = None, reason: str = "") -> Excusal:
+    previous = Excusal.objects.select_for_update().filter(assessment=assessment, student=student).first()
     excusal, _ = Excusal.objects.update_or_create(assessment=assessment, student=student,
                                                   defaults={"reason": reason, "created_by": by})
+    audit.record(actor=by, action=audit.EXCUSAL_ADD, course=assessment.course_id, target=excusal, reason=reason,
+                 before={**_who(student), "excused": True, "reason": previous.reason} if previous else
+                 {**_who(student), "excused": False},
+                 after={**_who(student), "assessment": assessment.title, "excused": True, "reason": reason})
     return excusal
 
 
-def unexcuse(assessment: Assessment, student: Any) -> None:
-    Excusal.objects.filter(assessment=assessment, student=student).delete()
+@transaction.atomic
+def unexcuse(assessment: Assessment, student: Any, *, by: Any = None) -> None:
+    previous = Excusal.objects.select_for_update().filter(assessment=assessment, student=student).first()
+    if previous is None:
+        return
+    audit.record(actor=by, action=audit.EXCUSAL_REMOVE, course=assessment.course_id, target=previous,
+                 before={**_who(student), "assessment": assessment.title, "excused": True, "reason": previous.reason},
+                 after={**_who(student), "assessment": assessment.title, "excused": False})
+    previous.delete()
 
 
 @transaction.atomic
@@ -205,6 +222,11 @@ def set_manual_grade(item: ManualGradeItem, student: Any, points: Decimal | floa
     points = Decimal(str(points))
     if points < 0 or points > item.max_points:
         raise ValueError(f"Points must be between 0 and {item.max_points}.")
+    previous = ManualGradeEntry.objects.select_for_update().filter(item=item, student=student).first()
     entry, _ = ManualGradeEntry.objects.update_or_create(
         item=item, student=student, defaults={"points": points, "feedback": feedback, "entered_by": by})
+    audit.record(actor=by, action=audit.MANUAL_ENTRY, course=item.course_id, target=entry,
+                 before={**_who(student), "item": item.title, "points": str(previous.points),
+                         "feedback": previous.feedback} if previous else {**_who(student), "item": item.title},
+                 after={**_who(student), "item": item.title, "points": str(points), "feedback": feedback})
     return entry

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
-from exams import clock
+from exams import audit, clock
 from exams.access import is_course_staff
 from exams.models import Attempt, Response
 from quizbank.checking import CheckResult, check
@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 # A claim older than this belongs to a worker that died mid-grading; another worker may take it over.
 STALE_CLAIM = timedelta(minutes=5)
+# What the student reads for an answer whose automatic grading failed; the reason is for staff only.
+ERROR_FEEDBACK = "This answer could not be graded automatically; your instructor has been told."
+MAX_ERROR_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,9 @@ class RegradeReport:
     responses: int
     changed: int
     queued: int
+    errors: int = 0
+    kept_overrides: int = 0  # responses staff graded by hand, left alone
+    kept_response_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,17 +84,25 @@ def _apply_check(response: Response, result: CheckResult, version: TemplateVersi
         response.graded_at = now
 
 
-def _fetch_variant(version: TemplateVersion, seed: int) -> Variant | TemplateError:
-    """The cached variant, generated through the runner on a miss (blocking: never inside a transaction)."""
+def error_reason(error: BaseException) -> str:
+    """What staff read in Response.grading_error / Attempt.close_error: the exception type and message."""
+    reason = f"{type(error).__name__}: {error}"
+    return reason if len(reason) <= MAX_ERROR_CHARS else reason[:MAX_ERROR_CHARS - 1] + "…"
+
+
+def _fetch_variant(version: TemplateVersion, seed: int) -> Variant | Exception:
+    """The cached variant, generated through the runner on a miss (blocking: never inside a transaction).
+    Whatever stops it (a broken template, the runner down) is returned, so that response alone goes to ERROR."""
     from quizbank import services as bank
 
     try:
         return bank.variant_for(version, seed)
-    except TemplateError as error:
+    except Exception as error:
+        logger.warning("variant %s seed %s could not be loaded: %s", version.pk, seed, error_reason(error))
         return error
 
 
-def load_variants(attempt: Attempt) -> dict[int, Variant | TemplateError]:
+def load_variants(attempt: Attempt) -> dict[int, Variant | Exception]:
     """Every slot's variant (or the TemplateError that stops it), by slot id. Call it BEFORE opening the
     transaction that grades: a cache miss runs the sandbox, and SQLite (transaction_mode IMMEDIATE) holds its
     write lock for the whole transaction, so no other student could save meanwhile."""
@@ -96,38 +110,78 @@ def load_variants(attempt: Attempt) -> dict[int, Variant | TemplateError]:
             for slot in attempt.slots.select_related("template_version")}
 
 
-def _check_with(variant: Variant | TemplateError, version: TemplateVersion, text: str) -> CheckResult:
-    """Check one answer against an already-fetched variant (no runner call). Raises the variant's TemplateError."""
-    if isinstance(variant, TemplateError):
+def _check_with(variant: Variant | Exception, version: TemplateVersion, text: str) -> CheckResult:
+    """Check one answer against an already-fetched variant (no runner call). Raises what stopped the variant."""
+    if isinstance(variant, Exception):
         raise variant
     return check(variant.public, variant.key, (version.spec or {}).get("answer") or {}, text)
 
 
-def grade_submitted_responses(attempt: Attempt, variants: dict[int, Variant | TemplateError], *,
+def _error_fields(version: TemplateVersion | None, error: BaseException) -> dict[str, Any]:
+    return {"grading_state": Response.ERROR, "score": None, "valid": True, "feedback": ERROR_FEEDBACK,
+            "feedback_data": {}, "grading_error": error_reason(error), "graded_version": version,
+            "graded_at": None, "graded_by": None, "grading_claimed_at": None}
+
+
+def _mark_error(response: Response, version: TemplateVersion | None, error: BaseException) -> None:
+    fields = _error_fields(version, error)
+    for name, value in fields.items():
+        setattr(response, name, value)
+    try:
+        with transaction.atomic():  # a savepoint: a failing write here must not poison the caller's transaction
+            Response.objects.filter(pk=response.pk).update(**fields)
+    except Exception:
+        logger.exception("response %s: could not even record that its grading failed", response.pk)
+
+
+def _grade_one(response: Response, variant: Variant | Exception, version: TemplateVersion, now: datetime) -> bool:
+    """Check and store one response inside its own savepoint. Whatever the checker, the variant or the write
+    raises, the response goes to ERROR with the reason for staff, and the caller's transaction stays usable.
+    Returns False for an ERROR."""
+    try:
+        with transaction.atomic():
+            result = _check_with(variant, version, response.text)
+            _apply_check(response, result, version, now)
+            response.grading_error = ""
+            response.grading_claimed_at = None
+            response.save()
+    except Exception as error:
+        logger.warning("response %s could not be graded automatically: %s", response.pk, error_reason(error),
+                       exc_info=True)
+        _mark_error(response, version, error)
+        return False
+    if response.grading_state == Response.QUEUED:
+        _dispatch_code_grading(response.pk)
+    return True
+
+
+def grade_submitted_responses(attempt: Attempt, variants: dict[int, Variant | Exception], *,
                               now: datetime | None = None) -> None:
     """Grade every response of a just-submitted attempt (called inside submit's transaction) against
-    `variants` from `load_variants`, fetched before the transaction opened: nothing here runs the sandbox."""
+    `variants` from `load_variants`, fetched before the transaction opened: nothing here runs the sandbox.
+    A response that cannot be graded goes to ERROR; it never stops the others or the submit."""
     now = now or clock.now()
-    responses = (Response.objects.select_for_update().filter(attempt=attempt)
-                 .select_related("slot__template_version"))
+    # of=("self",): lock the responses only, not the slots and template versions joined for reading (shared
+    # rows that other submits read: locking them deadlocks on PostgreSQL).
+    responses = (Response.objects.select_for_update(of=("self",)).filter(attempt=attempt)
+                 .select_related("slot__template_version").order_by("pk"))
     for response in responses:
         version = response.slot.template_version
         variant = variants.get(response.slot_id)
         if variant is None:  # not fetched beforehand: never generate while holding the write lock
             variant = TemplateError(Problem("grading", "the question was not prepared before grading; regrade it"),
                                     seed=response.slot.seed)
-        try:
-            result = _check_with(variant, version, response.text)
-        except TemplateError as error:
-            response.grading_state, response.score = Response.ERROR, None
-            response.feedback = f"This question could not be graded automatically: {error}"
-            response.save()
-            continue
-        _apply_check(response, result, version, now)
-        response.save()
-        if response.grading_state == Response.QUEUED:
-            _dispatch_code_grading(response.pk)
+        _grade_one(response, variant, version, now)
     _refresh_locked(attempt.pk)
+
+
+def flag_ungraded_responses(attempt_id: int, error: BaseException) -> None:
+    """Last resort when grading an attempt failed as a whole: every response not graded yet goes to ERROR,
+    so the attempt still closes and staff see why."""
+    with transaction.atomic():
+        Response.objects.filter(attempt_id=attempt_id, grading_state=Response.UNSUBMITTED).update(
+            **_error_fields(None, error))
+        _refresh_locked(attempt_id)
 
 
 def _refresh_locked(attempt_id: int) -> Attempt:
@@ -155,40 +209,48 @@ def grade_code_response(response_id: int) -> bool:
     from quizbank.engine import RunnerUnavailable
     from quizbank import services as bank
 
+    from exams.fair_use import CLAIMED, claim_code_grading
+
     now = clock.now()
-    claimable = Q(grading_state=Response.QUEUED) | Q(grading_state=Response.GRADING, grading_claimed_at__lt=now - STALE_CLAIM)
-    claimed = Response.objects.filter(claimable, pk=response_id).update(grading_state=Response.GRADING,
-                                                                         grading_claimed_at=now)
-    if claimed == 0:
+    # Refused when taken, graded, or when the student already has RUNNER_MAX_JOBS_PER_STUDENT jobs running
+    # (then it stays QUEUED for exams.fair_use.dispatch_waiting).
+    if claim_code_grading(response_id, now, STALE_CLAIM) != CLAIMED:
         return False
     response = Response.objects.select_related("slot__template_version").get(pk=response_id)
     version = response.graded_version or response.slot.template_version
     try:
         variant = bank.variant_for(version, response.slot.seed)
         grade = grade_completion(version.to_spec(), response.slot.seed, variant.key["expected_tests"], response.text)
+        graded = {"score": float(grade.score), "feedback": grade.summary,
+                  "feedback_data": grade.student_feedback()}
     except RunnerUnavailable:
         Response.objects.filter(pk=response_id, grading_state=Response.GRADING).update(
             grading_state=Response.QUEUED, grading_claimed_at=None)
         raise
-    except TemplateError as error:
+    except Exception as error:  # whatever else: staff see it and retry; the task must not loop on it
+        logger.warning("code response %s could not be graded: %s", response_id, error_reason(error), exc_info=True)
         with transaction.atomic():
             Attempt.objects.select_for_update().get(pk=response.attempt_id)
-            Response.objects.filter(pk=response_id).update(
-                grading_state=Response.ERROR, feedback=f"This question could not be graded automatically: {error}")
+            Response.objects.filter(pk=response_id, grading_state=Response.GRADING).update(
+                **_error_fields(version, error))
             _refresh_locked(response.attempt_id)
         return True
     with transaction.atomic():
         Attempt.objects.select_for_update().get(pk=response.attempt_id)
         Response.objects.filter(pk=response_id, grading_state=Response.GRADING).update(
-            grading_state=Response.GRADED, score=float(grade.score), valid=True, feedback=grade.summary,
-            feedback_data=grade.student_feedback(), graded_at=clock.now(), graded_version=version, graded_by=None)
+            grading_state=Response.GRADED, valid=True, graded_at=clock.now(), graded_version=version,
+            graded_by=None, grading_error="", **graded)
         _refresh_locked(response.attempt_id)
     return True
 
 
-def grade_manually(response: Response, grader: Any, score: float, feedback: str = "", *,
+def grade_manually(response: Response, grader: Any, score: float, feedback: str = "", *, reason: str = "",
                    now: datetime | None = None) -> Response:
-    """A person's grade (manual answers, or overriding any automatic grade). `score` is a fraction in [0, 1]."""
+    """A person's grade. `score` is a fraction in [0, 1]. Grading an answer that waits for a person is for any
+    staff; replacing an automatic or an instructor's grade is an override: instructors only, with a `reason`
+    (exams.grade_changes). Either way the change is recorded in the audit log with the grade before and after."""
+    from exams.grade_changes import check_grade_change, grade_snapshot
+
     course = response.attempt.assessment.course
     if not is_course_staff(course, grader):
         raise PermissionDenied("Only the course's instructors and TAs grade answers.")
@@ -197,12 +259,21 @@ def grade_manually(response: Response, grader: Any, score: float, feedback: str 
         raise ValueError("A score must be between 0 and 1.")
     if response.attempt.state != Attempt.SUBMITTED:
         raise ValueError("This attempt has not been submitted yet.")
+    now = now or clock.now()
     with transaction.atomic():
         Attempt.objects.select_for_update().get(pk=response.attempt_id)
+        locked = (Response.objects.select_for_update(of=("self",))
+                  .select_related("slot__template_version", "attempt__assessment__course", "attempt__student",
+                                  "graded_by").get(pk=response.pk))
+        action = check_grade_change(locked, grader, reason)  # on the locked row: the grade it would replace
+        before = grade_snapshot(locked)
         Response.objects.filter(pk=response.pk).update(
             grading_state=Response.GRADED, score=score, valid=True, feedback=feedback,
-            graded_at=now or clock.now(), graded_by=grader)
+            graded_at=now, graded_by=grader)
         _refresh_locked(response.attempt_id)
+        locked.refresh_from_db()
+        audit.record(actor=grader, action=action, course=course, target=locked, before=before,
+                     after=grade_snapshot(locked), reason=reason.strip(), now=now)
     response.refresh_from_db()
     return response
 
@@ -226,39 +297,83 @@ def regrade_template(template: Template, new_version: TemplateVersion | None = N
                                         graded_by__isnull=True).exclude(grading_state=Response.MANUAL)
     if course is not None:
         responses = responses.filter(attempt__assessment__course=course)
-    response_ids = list(responses.values_list("pk", flat=True))
-    changed = queued = 0
-    variants: dict[int, Variant | TemplateError] = {}
+    response_ids = list(responses.order_by("pk").values_list("pk", flat=True))
+    by_hand = Response.objects.filter(slot__template=template, attempt__state=Attempt.SUBMITTED,
+                                      graded_by__isnull=False)
+    if course is not None:
+        by_hand = by_hand.filter(attempt__assessment__course=course)
+    kept_ids = tuple(by_hand.order_by("pk").values_list("pk", flat=True))
+    changed = queued = errors = 0
+    variants: dict[int, Variant | Exception] = {}
     for response_id in response_ids:
-        seed = Response.objects.filter(pk=response_id).values_list("slot__seed", flat=True).get()
-        if seed not in variants:  # the new version's variant may not exist yet: generate it before locking
-            variants[seed] = _fetch_variant(version, seed)
-        with transaction.atomic():
-            response = Response.objects.select_related("slot").get(pk=response_id)
-            Attempt.objects.select_for_update().get(pk=response.attempt_id)
-            response = Response.objects.select_for_update().select_related("slot").get(pk=response_id)
-            before = (response.score, response.valid)
-            try:
-                result = _check_with(variants[seed], version, response.text)
-            except TemplateError as error:
-                response.grading_state, response.score = Response.ERROR, None
-                response.feedback = f"This question could not be graded automatically: {error}"
-                response.graded_version = version
-                response.save()
-                changed += 1
-                _refresh_locked(response.attempt_id)
-                continue
-            _apply_check(response, result, version, now)
-            response.save()
-            if response.grading_state == Response.QUEUED:
-                queued += 1
-                _dispatch_code_grading(response.pk)
-            elif (response.score, response.valid) != before:
-                changed += 1
-            _refresh_locked(response.attempt_id)
-    logger.info("regraded %s with v%s: %d responses, %d changed, %d queued (by %s)",
-                template.slug, version.number, len(response_ids), changed, queued, by)
-    return RegradeReport(len(response_ids), changed, queued)
+        try:
+            seed = Response.objects.filter(pk=response_id).values_list("slot__seed", flat=True).get()
+            if seed not in variants:  # the new version's variant may not exist yet: generate it before locking
+                variants[seed] = _fetch_variant(version, seed)
+            with transaction.atomic():
+                attempt_id = Response.objects.filter(pk=response_id).values_list("attempt_id", flat=True).get()
+                Attempt.objects.select_for_update().get(pk=attempt_id)
+                response = (Response.objects.select_for_update(of=("self",)).select_related("slot")
+                            .get(pk=response_id))
+                before = (response.score, response.valid, response.grading_state)
+                if not _grade_one(response, variants[seed], version, now):
+                    errors += 1
+                if response.grading_state == Response.QUEUED:
+                    queued += 1
+                elif (response.score, response.valid, response.grading_state) != before:
+                    changed += 1
+                _refresh_locked(attempt_id)
+        except Exception:  # one response (a row gone, a lock error) must not stop the rest of the regrade
+            logger.exception("regrade of response %s with %s v%s failed", response_id, template.slug,
+                             version.number)
+            errors += 1
+    logger.info("regraded %s with v%s: %d responses, %d changed, %d queued, %d errors (by %s)",
+                template.slug, version.number, len(response_ids), changed, queued, errors, by)
+    report = RegradeReport(len(response_ids), changed, queued, errors, len(kept_ids), kept_ids)
+    with transaction.atomic():
+        audit.record(actor=by, action=audit.GRADE_REGRADE, course=course, target=version, now=now,
+                     after={"template": template.slug, "version": version.number, "responses": report.responses,
+                            "changed": changed, "queued": queued, "errors": errors,
+                            "kept_overrides": report.kept_overrides, "kept_response_ids": list(kept_ids)})
+    return report
+
+
+def retry_response_grading(response: Response, by: Any, *, now: datetime | None = None) -> Response:
+    """Staff re-run automatic grading of a response in ERROR once its cause is fixed (a new template version,
+    a fixed checker). It grades with the template's CURRENT version for the slot's seed, as a regrade does.
+    Still failing: it stays ERROR with the new reason. Recorded in the audit log either way."""
+    course = response.attempt.assessment.course
+    if not is_course_staff(course, by):
+        raise PermissionDenied("Only the course's instructors and TAs retry grading.")
+    if response.grading_state != Response.ERROR:
+        raise ValueError("Only an answer whose automatic grading failed can be retried.")
+    now = now or clock.now()
+    slot = response.slot
+    template = Template.objects.select_related("current_version").get(pk=slot.template_id)  # fresh: just fixed?
+    version = template.current_version or slot.template_version
+    variant = _fetch_variant(version, slot.seed)  # outside the transaction: a cache miss runs the sandbox
+    with transaction.atomic():
+        Attempt.objects.select_for_update().get(pk=response.attempt_id)
+        locked = (Response.objects.select_for_update(of=("self",))
+                  .select_related("slot__template", "attempt__assessment", "attempt__student").get(pk=response.pk))
+        if locked.grading_state != Response.ERROR:  # graded or retried by someone else meanwhile
+            return locked
+        before = {"grading_state": locked.grading_state, "grading_error": locked.grading_error,
+                  "graded_version": locked.graded_version_id}
+        _grade_one(locked, variant, version, now)
+        _refresh_locked(locked.attempt_id)
+        audit.record(actor=by, action=audit.GRADE_RETRY, course=course, target=locked, before=before,
+                     after={"grading_state": locked.grading_state, "score": locked.score,
+                            "grading_error": locked.grading_error, "graded_version": version.pk}, now=now)
+    return locked
+
+
+def grading_errors(assessment: Any):
+    """Responses of submitted attempts whose automatic grading failed, for the grading queue."""
+    return (Response.objects.filter(attempt__assessment=assessment, attempt__state=Attempt.SUBMITTED,
+                                    grading_state=Response.ERROR)
+            .select_related("attempt__student", "slot__template__current_version", "graded_version")
+            .order_by("slot__template__slug", "attempt__student__username", "attempt__number"))
 
 
 def _correct_answer_text(public: dict[str, Any], key: dict[str, Any]) -> str:
@@ -293,9 +408,10 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
         try:
             variant = bank.variant_for(slot.template_version, slot.seed)
             public, key = variant.public, variant.key
-        except TemplateError:
+        except Exception as error:  # a broken template or a runner outage must not take the results page down
             from exams.attempts import unavailable_question
 
+            logger.warning("review of attempt %s slot %s: %s", attempt.pk, slot.position, error_reason(error))
             public, key = unavailable_question(slot.qtype), {}
         response = slot.response
         items.append(ReviewItem(

@@ -81,6 +81,14 @@ def response_for_staff(user: User, response_id: int) -> Response:
     return response
 
 
+def attempt_for_staff(user: User, attempt_id: int) -> Attempt:
+    attempt = Attempt.objects.select_related("assessment__course", "student").filter(
+        pk=attempt_id, assessment__course__in=courses_taught_by(user)).first()
+    if attempt is None:
+        raise Http404("No such attempt")
+    return attempt
+
+
 # --- students --------------------------------------------------------------------------------------------
 def assessment_for_student(user: User, assessment_id: int) -> Assessment:
     assessment = Assessment.objects.select_related("course").filter(

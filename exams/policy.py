@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 
+from exams import audit
 from exams.models import Assessment, Attempt, StudentOverride
 
 
@@ -62,7 +64,8 @@ def compute_deadline(assessment: Assessment, student, started_at: datetime) -> d
 def set_override(assessment: Assessment, student, *, extra_minutes: int = 0, extra_percent: int = 0,
                  opens_at: datetime | None = None, closes_at: datetime | None = None,
                  due_at: datetime | None = None, attempts_allowed: int | None = None,
-                 note: str = "") -> StudentOverride:
+                 note: str = "", by: Any = None) -> StudentOverride:
+    previous = StudentOverride.objects.select_for_update().filter(assessment=assessment, student=student).first()
     override, _ = StudentOverride.objects.update_or_create(
         assessment=assessment, student=student,
         defaults=dict(extra_minutes=extra_minutes, extra_percent=extra_percent, opens_at=opens_at,
@@ -73,4 +76,18 @@ def set_override(assessment: Assessment, student, *, extra_minutes: int = 0, ext
             assessment=assessment, student=student, state=Attempt.IN_PROGRESS):
         attempt.deadline = compute_deadline(assessment, student, attempt.started_at)
         attempt.save(update_fields=["deadline"])
+    who = {"student": student.pk, "student_name": student.get_full_name() or student.username,
+           "assessment": assessment.title}
+    audit.record(actor=by, action=audit.OVERRIDE_SET, course=assessment.course_id, target=override, reason=note,
+                 before={**who, **_override_values(previous)} if previous else who,
+                 after={**who, **_override_values(override)})
     return override
+
+
+def _override_values(override: StudentOverride) -> dict[str, Any]:
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {"extra_minutes": override.extra_minutes, "extra_percent": override.extra_percent,
+            "opens_at": when(override.opens_at), "closes_at": when(override.closes_at), "due_at": when(override.due_at),
+            "attempts_allowed": override.attempts_allowed, "note": override.note}

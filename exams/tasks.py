@@ -21,9 +21,14 @@ def pregenerate_assessment_task(assessment_id: int) -> None:
 @shared_task(bind=True, acks_late=True, name="exams.grade_code_response", max_retries=20,
              autoretry_for=(RunnerUnavailable,), retry_backoff=5, retry_backoff_max=300, retry_jitter=True)
 def grade_code_response(self, response_id: int) -> bool:
-    from exams.grading import grade_code_response as grade
+    from exams import clock
+    from exams.fair_use import dispatch_waiting
+    from exams.grading import STALE_CLAIM, grade_code_response as grade
 
-    return grade(response_id)
+    graded = grade(response_id)
+    if graded:  # one of the student's jobs ended: their next queued responses may run now
+        dispatch_waiting(response_id, clock.now(), STALE_CLAIM)
+    return graded
 
 
 @shared_task(acks_late=True, name="exams.auto_submit_expired", ignore_result=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exams.views import common, records, staff, student
+from exams.views import audit_log, common, records, staff, student
 
 app_name = "exams"
 
@@ -24,10 +24,15 @@ urlpatterns = [
     path("manage/assessments/<int:assessment_id>/responses.csv", staff.responses_csv, name="responses_csv"),
     path("manage/assessments/<int:assessment_id>/grading/", staff.grading_queue, name="grading_queue"),
     path("manage/responses/<int:response_id>/grade", staff.grade_response_page, name="grade_response"),
+    path("manage/responses/<int:response_id>/retry", staff.retry_grading, name="retry_grading"),
+    path("manage/attempts/<int:attempt_id>/force-submit", staff.force_submit_attempt, name="force_submit"),
     path("manage/assessments/<int:assessment_id>/regrade", staff.regrade_template, name="regrade"),
     path("manage/assessments/<int:assessment_id>/overrides", records.set_override, name="set_override"),
     path("manage/assessments/<int:assessment_id>/excuse", records.excuse_student, name="excuse"),
     path("manage/assessments/<int:assessment_id>/unexcuse", records.unexcuse_student, name="unexcuse"),
     path("courses/<int:course_id>/manual/<int:item_id>/", records.manual_item_page, name="manual_item"),
     path("courses/<int:course_id>/roster", records.upload_roster, name="upload_roster"),
+    path("courses/<int:course_id>/roster/confirm", records.confirm_roster, name="confirm_roster"),
+    path("courses/<int:course_id>/audit/", audit_log.audit_page, name="audit_log"),
+    path("courses/<int:course_id>/audit.csv", audit_log.audit_csv, name="audit_csv"),
 ]

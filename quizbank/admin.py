@@ -14,7 +14,6 @@ from django.utils.html import format_html
 from quizbank import services
 from quizbank.engine import RunnerUnavailable, generate
 from quizbank.models import SPEC_FIELDS, Template, TemplateVersion
-from quizbank.rendering import pygments_css
 from quizbank.selftest import DEFAULT_SEEDS, selftest
 from quizbank.spec import PYTHON_PARTS, TemplateError, TemplateSpec, check_static
 
@@ -144,7 +143,7 @@ class TemplateAdmin(admin.ModelAdmin):
 
     def _context(self, request: HttpRequest, template: Template, title: str) -> dict[str, Any]:
         return {**self.admin_site.each_context(request), "opts": self.model._meta, "original": template,
-                "template_obj": template, "title": title, "pygments_css": pygments_css()}
+                "template_obj": template, "title": title}
 
     def _viewable(self, request: HttpRequest, pk: int) -> Template:
         template = get_object_or_404(Template, pk=pk)

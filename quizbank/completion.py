@@ -4,6 +4,9 @@ server, with the value the reference solution produced for the same seed.
 
 Comparing on the server (not with asserts inside the sandbox) means student code cannot fake a pass by
 patching the test machinery: the only way to match the reference's values is to compute them.
+
+Visible and hidden tests run as two separate jobs (quizbank.engine.build_visible_job / build_hidden_job):
+only the visible job's messages are shown; of the hidden job only its values are used, as a count passed.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any
 
 from runner.api import execute
 
-from quizbank.engine import RUNNER_FAILURES, RunnerUnavailable, build_grading_job
+from quizbank.engine import RunnerUnavailable, build_hidden_job, build_visible_job
 from quizbank.spec import TemplateSpec
 
 DEFAULT_TEST_RTOL = 1e-4
@@ -45,43 +48,95 @@ class CompletionGrade:
         }
 
 
+MESSAGE_LIMIT = 600
+RUN_FAILURE_REASONS = {"timeout": "Your code ran longer than the time limit",
+                       "memory": "Your code used more memory than allowed",
+                       "output_limit": "Your code printed too much output",
+                       "killed": "Your code was stopped"}
+# The only thing said about a hidden test, whatever happened in its job.
+HIDDEN_FAILED = "A hidden test failed."
+HIDDEN_DID_NOT_FINISH = "The hidden tests did not finish."
+
+
 def grade_completion(spec: TemplateSpec, seed: int, expected: list[dict[str, Any]], code: str) -> CompletionGrade:
-    result = execute(build_grading_job(spec, seed, code))
+    """Two runner jobs, one after the other: the visible tests (their messages are feedback), then, unless
+    the code already failed to load or to finish, the hidden tests (values only, reduced to pass/fail here)."""
     total = len(expected)
+    result = execute(build_visible_job(spec, seed, code))
     if result.status == "refused":
         raise RunnerUnavailable(result.message)
-    if result.status in RUNNER_FAILURES:
-        reason = {"timeout": "Your code ran longer than the time limit",
-                  "memory": "Your code used more memory than allowed",
-                  "output_limit": "Your code printed too much output",
-                  "killed": "Your code was stopped"}[result.status]
-        return _all_failed(expected, f"{reason}; no test could finish.")
+    if result.status in RUN_FAILURE_REASONS:
+        return _all_failed(expected, f"{RUN_FAILURE_REASONS[result.status]}; no test could finish.")
     if not result.ok:
         error = result.error
         detail = f"{error.type}: {error.message}" if error else result.message
-        return _all_failed(expected, f"The tests could not run: {detail}")
-    results = result.exports["__results__"]
-    if "load_error" in results:
-        return _all_failed(expected, f"Your code did not run: {results['load_error']}")
-    by_name = {entry["name"]: entry for entry in results["tests"]}
+        return _all_failed(expected, _clip(f"The tests could not run: {detail}"))
+    results = result.exports.get("__results__")
+    if isinstance(results, dict) and "load_error" in results:
+        return _all_failed(expected, _clip(f"Your code did not run: {results['load_error']}"))
     rtol = float(spec.answer.get("test_rtol", DEFAULT_TEST_RTOL))
     atol = float(spec.answer.get("test_atol", DEFAULT_TEST_ATOL))
-    outcomes = []
-    for reference in expected:
-        actual = by_name.get(reference["name"])
-        if actual is None:
-            outcomes.append(TestOutcome(reference["name"], reference["visible"], False, "The test did not run."))
-        elif "error" in actual:
-            outcomes.append(TestOutcome(reference["name"], reference["visible"], False, actual["error"]))
-        else:
-            passed, message = compare_values(reference["value"], actual["value"], rtol, atol)
-            outcomes.append(TestOutcome(reference["name"], reference["visible"], passed, message))
-    passed_count = sum(o.passed for o in outcomes)
+    visible_entries = _entries(results)
+    outcomes: dict[str, TestOutcome] = {}
+    for reference in (e for e in expected if e["visible"]):
+        outcomes[reference["name"]] = _visible_outcome(reference, visible_entries.get(reference["name"]), rtol, atol)
+    hidden = [e for e in expected if not e["visible"]]
+    hidden_note = ""
+    if hidden:
+        hidden_result = execute(build_hidden_job(spec, seed, code))
+        if hidden_result.status == "refused":
+            raise RunnerUnavailable(hidden_result.message)
+        hidden_entries = _entries(hidden_result.exports.get("__results__")) if hidden_result.ok else {}
+        if not hidden_entries:
+            hidden_note = " " + HIDDEN_DID_NOT_FINISH
+        for reference in hidden:
+            passed = _hidden_passed(reference, hidden_entries.get(reference["name"]), rtol, atol)
+            outcomes[reference["name"]] = TestOutcome(reference["name"], False, passed, "" if passed else HIDDEN_FAILED)
+    ordered = [outcomes[e["name"]] for e in expected]
+    passed_count = sum(o.passed for o in ordered)
     if spec.answer.get("all_or_nothing"):
         score = 1.0 if passed_count == total else 0.0
     else:
         score = passed_count / total if total else 0.0
-    return CompletionGrade(score=score, outcomes=outcomes, summary=f"{passed_count} of {total} tests passed.")
+    return CompletionGrade(score=score, outcomes=ordered, summary=f"{passed_count} of {total} tests passed.{hidden_note}")
+
+
+def _entries(results: Any) -> dict[str, dict[str, Any]]:
+    """A job's test entries by name; the job ran student code, so its shape is checked, not trusted."""
+    if not isinstance(results, dict) or not isinstance(results.get("tests"), list):
+        return {}
+    entries: dict[str, dict[str, Any]] = {}
+    for entry in results["tests"]:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            entries.setdefault(entry["name"], entry)
+    return entries
+
+
+def _visible_outcome(reference: dict[str, Any], actual: dict[str, Any] | None, rtol: float, atol: float) -> TestOutcome:
+    name = reference["name"]
+    if actual is None or ("error" not in actual and "value" not in actual):
+        return TestOutcome(name, True, False, "The test did not run.")
+    if "error" in actual:
+        return TestOutcome(name, True, False, _clip(str(actual["error"])))
+    passed, message = _compare(reference["value"], actual["value"], rtol, atol)
+    return TestOutcome(name, True, passed, _clip(message))
+
+
+def _hidden_passed(reference: dict[str, Any], actual: dict[str, Any] | None, rtol: float, atol: float) -> bool:
+    if actual is None or "error" in actual or "value" not in actual:
+        return False
+    return _compare(reference["value"], actual["value"], rtol, atol)[0]
+
+
+def _compare(expected: Any, actual: Any, rtol: float, atol: float) -> tuple[bool, str]:
+    try:
+        return compare_values(expected, actual, rtol, atol)
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError):
+        return False, "the test returned a value of the wrong kind"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 3] + "..."
 
 
 def _all_failed(expected: list[dict[str, Any]], message: str) -> CompletionGrade:

@@ -226,17 +226,100 @@ def _region_text(scaffold: str) -> str:
     return textwrap.dedent("\n".join(lines[start + 1:stop]))
 
 
-def build_grading_job(spec: TemplateSpec, seed: int, code: str) -> Job:
-    """Student code in the scaffold, then the tests: the same cells as the reference run, untrusted."""
-    cells = [Cell("prelude", prelude_source()), *_author_cells(spec, "parameters"), RENDER_CELL,
-             *_author_cells(spec, "solution"), _fill_cell("answer", "__answer__", "<answer>"), *_author_cells(spec, "tests", "public_tests"),
-             Cell("grade", """
+# Grading runs student code, so it is split in two jobs, and neither holds anything the student may not see
+# through the job's own output: job V (visible tests) reports messages, so it gets no hidden test, no
+# explanation, no key; job H (hidden tests) necessarily holds the hidden tests' source, so nothing comes
+# back from it but each test's return value and a bare error marker, compared and counted on the server.
+# Neither gets the solution cell, the reference or the stem/explanation sources.
+GRADING_RENDER_CELL = Cell("render", 'scaffold = _qb_render("scaffold", __spec__["scaffold"], globals())\n')
+
+
+def _grading_inputs(spec: TemplateSpec, seed: int, code: str) -> dict[str, Any]:
+    return {"__seed__": seed, "__spec__": {"kind": spec.kind, "scaffold": spec.scaffold}, "__answer__": code}
+
+
+def _grading_cells(spec: TemplateSpec) -> list[Cell]:
+    return [Cell("prelude", prelude_source()), *_author_cells(spec, "parameters"), GRADING_RENDER_CELL,
+            _fill_cell("answer", "__answer__", "<answer>")]
+
+
+def hidden_test_names(spec: TemplateSpec) -> list[str]:
+    if not spec.tests.strip():
+        return []
+    visible = set(visible_test_names(spec))
+    tree = ast.parse(spec.tests)
+    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+            and node.name not in visible]
+
+
+def _statement_names(node: ast.stmt) -> tuple[set[str], set[str]]:
+    """(names a top-level statement binds, names it reads)."""
+    bound: set[str] = set()
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        bound.add(node.name)
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    else:
+        for child in ast.walk(node):
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                bound.add(child.id)
+    read = {child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)}
+    return bound, read
+
+
+def visible_test_helpers(spec: TemplateSpec) -> str:
+    """The statements of the hidden-tests cell that the visible tests need (helpers such as `_params()`, and
+    what those use), without any `test_*` function: public tests may share a hidden cell's helpers."""
+    if not spec.tests.strip() or not spec.public_tests.strip():
+        return ""
+    statements = [node for node in ast.parse(spec.tests).body
+                  if not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"))]
+    names = [_statement_names(node) for node in statements]
+    needed = {child.id for child in ast.walk(ast.parse(spec.public_tests)) if isinstance(child, ast.Name)}
+    chosen: set[int] = set()
+    grew = True
+    while grew:
+        grew = False
+        for index, (bound, read) in enumerate(names):
+            if index not in chosen and bound & needed:
+                chosen.add(index)
+                needed |= read
+                grew = True
+    lines = spec.tests.split("\n")
+    parts = []
+    for index in sorted(chosen):
+        node = statements[index]
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        parts.append("\n".join(lines[first - 1:node.end_lineno]))
+    return "\n\n".join(parts) + "\n" if parts else ""
+
+
+def build_visible_job(spec: TemplateSpec, seed: int, code: str) -> Job:
+    """Job V: student code and the public tests (with the helpers they use); its messages reach the student."""
+    cells = _grading_cells(spec)
+    helpers = visible_test_helpers(spec)
+    if helpers:
+        cells.append(Cell("test-helpers", helpers))
+    cells += [*_author_cells(spec, "public_tests"), Cell("grade", """
 if _qb_load_error:
     __results__ = {"load_error": _qb_load_error}
 else:
     __results__ = {"tests": _qb_run_tests(globals(), __visible__, _qb_region_start, _qb_region_length, "<answer>")}
 """)]
-    inputs = {"__seed__": seed, "__spec__": _spec_inputs(spec), "__answer__": code,
-              "__visible__": visible_test_names(spec)}
+    inputs = {**_grading_inputs(spec, seed, code), "__visible__": visible_test_names(spec)}
+    return Job(cells=tuple(cells), inputs=inputs, exports=("__results__",), limits=template_limits(spec),
+               trusted=False)
+
+
+def build_hidden_job(spec: TemplateSpec, seed: int, code: str) -> Job:
+    """Job H: student code and the hidden tests. It returns values and bare error markers only: any text
+    from it could carry what the student's code read there."""
+    cells = [*_grading_cells(spec), *_author_cells(spec, "tests", "public_tests"), Cell("grade", """
+if _qb_load_error:
+    __results__ = {"load_error": True}
+else:
+    __results__ = {"tests": _qb_test_values(globals(), __hidden__)}
+""")]
+    inputs = {**_grading_inputs(spec, seed, code), "__hidden__": hidden_test_names(spec)}
     return Job(cells=tuple(cells), inputs=inputs, exports=("__results__",), limits=template_limits(spec),
                trusted=False)

@@ -2,6 +2,10 @@
 
 Math is cut out before Markdown runs (so `_` and `*` inside formulas survive) and put back as `\\(...\\)` /
 `\\[...\\]` for KaTeX to typeset in the browser; code is highlighted on the server with Pygments.
+
+Authors are not trusted with the page: Markdown passes raw HTML through, so every fragment is cut down to an
+allow-list (sanitise_html) before anyone marks it safe. Templates receive HTML already cached in variants
+rendered before sanitising existed, so the views sanitise again where they hand HTML to a page.
 """
 from __future__ import annotations
 
@@ -9,20 +13,60 @@ import html
 import re
 
 import markdown
+import nh3
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
+from pygments.token import STANDARD_TYPES
 
 _FENCE_RE = re.compile(r"(^```.*?^```[ \t]*$|`[^`\n]+`)", re.MULTILINE | re.DOTALL)
 _DISPLAY_MATH_RE = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 _INLINE_MATH_RE = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)")
 _FORMATTER = HtmlFormatter(cssclass="highlight", nowrap=False)
 
+_PYGMENTS_CLASSES = {name for name in STANDARD_TYPES.values() if name}
+# What Markdown (with the extensions below), Pygments and the math placeholders produce, and nothing that
+# runs: no script/style/iframe/object/form/svg, no on* or style attributes, no id (DOM clobbering of the
+# page's own scripts), and only http(s)/mailto or relative URLs.
+_CLEANER = nh3.Cleaner(
+    tags={
+        "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
+        "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre",
+        "s", "samp", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+        "tr", "u", "ul", "var",
+    },
+    clean_content_tags={"script", "style", "template", "iframe", "object", "embed", "noscript", "svg", "math",
+                        "textarea", "select", "title"},
+    attributes={
+        "a": {"href", "title"},
+        "img": {"src", "alt", "title", "width", "height"},
+        "abbr": {"title"},
+        "ol": {"start"},
+        "th": {"align", "colspan", "rowspan"},
+        "td": {"align", "colspan", "rowspan"},
+    },
+    allowed_classes={
+        "span": _PYGMENTS_CLASSES | {"math", "inline"},
+        "div": {"highlight", "codehilite", "math", "display"},
+        "code": {"language-python", "language-text"},
+    },
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer",
+    strip_comments=True,
+)
+
+
+def sanitise_html(fragment: str | None) -> str:
+    """Authored HTML cut down to the allow-list above; cheap enough to run on every page view."""
+    if not fragment:
+        return ""
+    return _CLEANER.clean(fragment)
+
 
 def highlight_python(code: str) -> str:
     if not code:
         return ""
-    return highlight(code, PythonLexer(), _FORMATTER)
+    return sanitise_html(highlight(code, PythonLexer(), _FORMATTER))
 
 
 def render_markdown(text: str) -> str:
@@ -46,9 +90,11 @@ def render_markdown(text: str) -> str:
     rendered = markdown.markdown(
         protected,
         extensions=["fenced_code", "codehilite", "tables", "sane_lists"],
-        extension_configs={"codehilite": {"guess_lang": False, "css_class": "highlight"}},
+        # align= rather than style=: the sanitiser keeps no style attribute.
+        extension_configs={"codehilite": {"guess_lang": False, "css_class": "highlight"},
+                           "tables": {"use_align_attribute": True}},
     )
-    return re.sub(r"\x00(\d+)\x00", lambda m: stash[int(m.group(1))], rendered)
+    return sanitise_html(re.sub(r"\x00(\d+)\x00", lambda m: stash[int(m.group(1))], rendered))
 
 
 def pygments_css() -> str:

@@ -54,6 +54,13 @@ def freeze_version(template: Template, *, user: Any = None) -> TemplateVersion:
     )
     template.current_version = version
     template.save(update_fields=["current_version", "updated_at"])
+    if version.created_by is not None:  # a person's edit (admin, notebook import), not a system load
+        from exams import audit  # the audit log lives with the courses; templates belong to no course
+
+        audit.record(actor=version.created_by, action=audit.TEMPLATE_EDIT, course=None, target=version,
+                     before={"template": template.slug, "version": last_number or None,
+                             "content_hash": current.content_hash if current is not None else None},
+                     after={"template": template.slug, "version": version.number, "content_hash": content_hash})
     return version
 
 

@@ -207,7 +207,52 @@ def _kind_problems(spec: TemplateSpec) -> list[Problem]:
             problems.append(Problem("reference", "a code-completion question needs a reference solution"))
         if "def test_" not in spec.tests and "def test_" not in spec.public_tests:
             problems.append(Problem("tests", "define at least one test function `def test_...():` returning the value to compare"))
+        problems.extend(_solution_names_in_tests(spec))
     return problems
+
+
+def _solution_names_in_tests(spec: TemplateSpec) -> list[Problem]:
+    """Student code is graded without the solution and misconceptions cells (they may hold what students
+    must not see), so the tests and the reference may not rely on names only those cells define."""
+    try:
+        only_there = _bound_names(spec.solution) | _bound_names(spec.misconceptions)
+        elsewhere = _bound_names(spec.parameters) | _bound_names(spec.tests) | _bound_names(spec.public_tests)
+        elsewhere |= set(re.findall(r"[A-Za-z_]\w*", spec.scaffold))
+    except SyntaxError:
+        return []  # reported as a syntax error already
+    problems = []
+    for part in ("tests", "public_tests", "reference"):
+        source = getattr(spec, part)
+        if not source.strip():
+            continue
+        try:
+            read = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+        except SyntaxError:
+            continue
+        for name in sorted(read & (only_there - elsewhere)):
+            problems.append(Problem(part, f"`{name}` is defined only in the solution cell, which grading does not run; "
+                                    "define it in the parameters or the tests"))
+        if part == "public_tests":
+            hidden_tests = {name for name in _bound_names(spec.tests) if name.startswith("test_")}
+            for name in sorted(read & (hidden_tests - _bound_names(spec.public_tests))):
+                problems.append(Problem(part, f"a public test calls the hidden test `{name}`, which the public tests' "
+                                        "job does not contain; share a helper (a name not starting with test_)"))
+    return problems
+
+
+def _bound_names(source: str) -> set[str]:
+    if not source.strip():
+        return set()
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        else:
+            names.update(child.id for child in ast.walk(node) if isinstance(child, ast.Name)
+                         and isinstance(child.ctx, ast.Store))
+    return names
 
 
 def _is_nonnegative_number(value: Any) -> bool:

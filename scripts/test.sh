@@ -26,9 +26,10 @@ if reachable 127.0.0.1 5432 && reachable 127.0.0.1 6379; then
   echo "== lane 2: PostgreSQL + Redis + a real Celery worker"
   DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
   CELERY_BROKER_URL=${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/15} \
+  DJANGO_CACHE_URL=${TEST_CACHE_URL:-redis://127.0.0.1:6379/14} \
   DLQUIZ_PRODUCTION_LANE=1 \
     $PY -m pytest -p no:cacheprovider -m "not browser" "$@" \
-      tests/test_production_lane.py tests/test_template_versioning.py tests/test_template_admin.py \
+      tests/test_production_lane.py tests/test_runner_fair_use.py tests/test_template_versioning.py tests/test_template_admin.py \
       tests/test_exams_*.py tests/test_views_*.py tests/test_security_web.py
 else
   echo "== lane 2 skipped: PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not reachable"

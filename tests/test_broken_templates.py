@@ -66,6 +66,19 @@ def test_a_reference_solution_that_fails_its_own_tests_is_reported():
     assert problem.part == "reference" and "NameError" in problem.message
 
 
+def test_tests_that_rely_on_the_solution_cell_are_reported_since_grading_runs_without_it():
+    spec = edited(COMPLETION, solution="_limit = n * 2\n",
+                  tests="def test_clamped():\n    return relu(torch.arange(-1.0, _limit))\n")
+    problem = problem_of(spec)
+    assert problem.part == "tests" and "`_limit` is defined only in the solution cell" in problem.message
+
+
+def test_a_public_test_that_calls_a_hidden_test_is_reported_since_they_run_apart():
+    spec = edited(COMPLETION, public_tests="def test_positive_values_pass():\n    return test_random_values()\n")
+    problem = problem_of(spec)
+    assert problem.part == "public_tests" and "calls the hidden test `test_random_values`" in problem.message
+
+
 def test_the_self_test_summarises_failures_by_kind_with_their_seeds():
     spec = edited(SOFTMAX_SHORT, solution="assert seed % 2 == 0, 'odd seed'\nanswer = 1.0\n")
     report = selftest(spec, seeds=6)

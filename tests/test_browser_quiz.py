@@ -103,7 +103,7 @@ def test_a_student_answers_reloads_goes_offline_and_comes_back_without_losing_an
     screenshot(page, "start-page")
     page.click("text=Start Quiz 1")
     page.wait_for_selector("#quiz")
-    page.wait_for_function("document.documentElement.dataset.mathReady === 'yes'")
+    page.wait_for_function("() => document.documentElement.dataset.mathReady === 'yes'")
     assert page.locator(".katex").count() > 0  # $b^2$ typeset by KaTeX
     assert page.locator(".CodeMirror").count() == 1  # the completion editor
     attempt = Attempt.objects.get(student=student)
@@ -114,7 +114,7 @@ def test_a_student_answers_reloads_goes_offline_and_comes_back_without_losing_an
     short.click()
     short.type("14")
     page.locator(f"section[data-slot='{pick.pk}'] input[type=radio]").nth(1).check()
-    page.wait_for_function("document.getElementById('global-save-status').textContent === 'All answers saved'")
+    page.wait_for_function("() => document.getElementById('global-save-status').textContent === 'All answers saved'")
     assert page.locator(f"section[data-slot='{double.pk}'] .save-status").inner_text() == "Saved"
     assert Response.objects.get(slot=double).text == "14"
     assert Response.objects.get(slot=pick).text == "1"
@@ -134,12 +134,12 @@ def test_a_student_answers_reloads_goes_offline_and_comes_back_without_losing_an
     essay.fill("It keeps the expected activation the same.")
     essay.blur()
     page.wait_for_function(
-        "document.getElementById('global-save-status').textContent.startsWith('Connection lost')")
+        "() => document.getElementById('global-save-status').textContent.startsWith('Connection lost')")
     stored = page.evaluate(f"localStorage.getItem('dlquiz:attempt:{attempt.pk}:slot:{explain.pk}')")
     assert "expected activation" in stored
     assert Response.objects.get(slot=explain).text == ""
     context.set_offline(False)
-    page.wait_for_function("document.getElementById('global-save-status').textContent === 'All answers saved'",
+    page.wait_for_function("() => document.getElementById('global-save-status').textContent === 'All answers saved'",
                            timeout=40_000)
     assert Response.objects.get(slot=explain).text == "It keeps the expected activation the same."
     assert page.evaluate(f"localStorage.getItem('dlquiz:attempt:{attempt.pk}:slot:{explain.pk}')") is None
@@ -164,7 +164,7 @@ def test_when_the_timer_runs_out_the_page_submits_what_was_saved(context, course
     double = attempt.slots.get(template__slug="web-double")
     # Typed as soon as the form exists, possibly before quiz.js has loaded: the script must still save it.
     page.locator(f"#answer-{double.pk}").type("6")
-    page.wait_for_function("(document.getElementById('global-save-status') || {}).textContent === 'All answers saved'", polling=200)
+    page.wait_for_function("() => (document.getElementById('global-save-status') || {}).textContent === 'All answers saved'", polling=200)
     page.wait_for_selector("#attempt-closed-state", timeout=40_000)
     assert "time ran out" in page.locator("#attempt-closed-state").inner_text()
     attempt.refresh_from_db()

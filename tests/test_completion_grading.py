@@ -1,10 +1,12 @@
 """A student's code fragment is graded by running the template's tests in the sandbox and comparing values."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from quizbank.completion import compare_values, grade_completion
-from quizbank.engine import generate
+from quizbank.completion import HIDDEN_FAILED, compare_values, grade_completion
+from quizbank.engine import build_hidden_job, build_visible_job, generate
 from tests.specs import COMPLETION
 
 
@@ -43,7 +45,30 @@ def test_a_syntax_error_is_feedback_with_the_students_own_line_number(variant):
 def test_an_exception_is_feedback_naming_the_line_of_the_students_code(variant):
     result = grade(variant, "a = 1\nreturn x / undefined_thing\n")
     assert result.score == 0.0
-    assert all("NameError" in o.message and "line 2 of your code" in o.message for o in result.outcomes)
+    visible = [o for o in result.outcomes if o.visible]
+    assert visible and all("NameError" in o.message and "line 2 of your code" in o.message for o in visible)
+
+
+def test_a_hidden_tests_failure_says_only_that_it_failed(variant):
+    result = grade(variant, "a = 1\nreturn x / undefined_thing\n")
+    hidden = [o for o in result.outcomes if not o.visible]
+    assert len(hidden) == 2 and {o.message for o in hidden} == {HIDDEN_FAILED}
+
+
+def test_code_passing_the_visible_tests_only_gets_no_hidden_credit(variant):
+    result = grade(variant, "return x\n")
+    feedback = result.student_feedback()
+    assert [t["passed"] for t in feedback["visible"]] == [True]
+    assert (feedback["hidden_passed"], feedback["hidden_total"]) == (0, 2)
+    assert result.score == pytest.approx(1 / 3)
+
+
+def test_the_visible_job_holds_no_hidden_test_and_neither_job_holds_the_reference(variant):
+    visible, hidden = build_visible_job(COMPLETION, 2, "return x"), build_hidden_job(COMPLETION, 2, "return x")
+    visible_text = json.dumps(visible.to_json())
+    assert "test_negative_values_become_zero" not in visible_text and "test_random_values" not in visible_text
+    assert COMPLETION.reference not in visible_text and COMPLETION.reference not in json.dumps(hidden.to_json())
+    assert set(visible.inputs["__spec__"]) == set(hidden.inputs["__spec__"]) == {"kind", "scaffold"}
 
 
 def test_an_infinite_loop_is_a_timeout_not_a_crash(variant):

@@ -93,7 +93,7 @@ def test_import_roster_enrols_every_student_of_a_good_file(classroom, tmp_path, 
     roster.write_text("Student ID,Name,Email\nA100,Leyla Aliyeva,leyla@example.edu\nA101,Murad Huseynov,murad@example.edu\n",
                       encoding="utf-8")
     assert run("import_roster", classroom.course.code, str(roster)) == 0
-    assert "2 enrolled (2 new accounts, 0 existing)" in capsys.readouterr().out
+    assert "2 enrolled (2 new accounts, 0 existing, 0 skipped)" in capsys.readouterr().out
     enrolled = Membership.objects.filter(course=classroom.course, student_id__in=["A100", "A101"])
     assert sorted(enrolled.values_list("user__email", "role")) == [("leyla@example.edu", "student"),
                                                                   ("murad@example.edu", "student")]

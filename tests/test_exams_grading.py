@@ -93,7 +93,7 @@ def test_a_second_grading_call_for_the_same_response_does_not_grade_twice(classr
     code = response_of(attempt, "completion")
     assert grade_code_response(code.pk) is True
     assert grade_code_response(code.pk) is False
-    assert runner_calls.count("grade") == 1
+    assert runner_calls.count("grade") == 2  # one job for the visible tests, one for the hidden
     code.refresh_from_db()
     assert (code.grading_state, code.score) == (Response.GRADED, 0.0)  # the starter code does not double
 
@@ -106,7 +106,7 @@ def test_a_response_claimed_by_another_worker_is_left_alone(classroom, frozen_cl
     Response.objects.filter(pk=code.pk).update(grading_state=Response.GRADING, grading_claimed_at=clock.now())
     assert grade_code_response(code.pk) is False and "grade" not in runner_calls
     clock.advance(minutes=6)  # that worker died: its stale claim may be taken over
-    assert grade_code_response(code.pk) is True and runner_calls.count("grade") == 1
+    assert grade_code_response(code.pk) is True and runner_calls.count("grade") == 2  # visible + hidden jobs
 
 
 def test_an_unavailable_runner_puts_the_response_back_in_the_queue_for_a_retry(classroom, frozen_clock, monkeypatch):
@@ -180,7 +180,7 @@ def test_regrade_keeps_grades_given_by_a_person(classroom, frozen_clock):
     quiz = make_assessment(classroom.course, blueprint=[{"qtype": "short", "count": 1}])
     attempt = submit_attempt(take(quiz, classroom.student, correct_text))
     response = attempt.responses.get()
-    grade_manually(response, classroom.instructor, 0.8, "Adjusted by hand.")
+    grade_manually(response, classroom.instructor, 0.8, "Adjusted by hand.", reason="Partial credit")
     template = Template.objects.get(slug="t-short-0")
     fixed = bank.save_spec(replace(template.to_spec(), solution="answer = a * 3\n"))
     assert regrade_template(fixed).responses == 0

@@ -2,6 +2,7 @@
 Django's test client. Instructors change; TAs see; students and outsiders get 404s."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -184,7 +185,11 @@ def test_a_manual_item_of_another_course_is_404(course, instructor, student):
 def test_an_instructor_uploads_a_roster_csv_and_every_student_is_enrolled(course, instructor):
     roster = SimpleUploadedFile("roster.csv", "\ufeffStudent ID,Name,Email\nA100,Leyla Aliyeva,leyla@example.edu\n"
                                 "A101,Murad Huseynov,murad@example.edu\n".encode(), content_type="text/csv")
-    response = logged_in(instructor).post(f"/courses/{course.pk}/roster", {"file": roster}, follow=True)
+    client = logged_in(instructor)
+    preview = client.post(f"/courses/{course.pk}/roster", {"file": roster}).content.decode()
+    assert preview.count('data-action="create"') == 2 and not Membership.objects.filter(student_id="A100").exists()
+    fields = {name: re.search(rf'name="{name}" value="([^"]*)"', preview).group(1) for name in ("roster", "digest")}
+    response = client.post(f"/courses/{course.pk}/roster/confirm", fields, follow=True)
     assert "Roster imported: 2 students enrolled (2 new accounts, 0 existing)" in response.content.decode()
     assert sorted(Membership.objects.filter(course=course, role="student").values_list("student_id", flat=True)) == \
         ["A100", "A101"]

@@ -2,12 +2,17 @@
 
 Presentation only: nothing here looks at an answer key. Review items carry the key-derived fields
 (`correct_answer`, `explanation_html`) only when exams.grading.attempt_review released them.
+
+Every *_html value handed to a template is sanitised here, at the point the pages mark it safe: variants
+cache their rendered HTML, and rows cached before sanitising existed must not reach a page as they are.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from quizbank.rendering import highlight_python
+from django.utils.html import escape
+
+from quizbank.rendering import highlight_python, sanitise_html
 from quizbank.spec import REGION_BEGIN, REGION_END
 
 # Which control each answer format gets on the quiz page.
@@ -40,7 +45,15 @@ def split_scaffold(scaffold: str) -> tuple[str, str]:
     return "\n".join(lines[:start]).rstrip("\n"), "\n".join(lines[stop + 1:]).strip("\n")
 
 
-def question_context(public: dict[str, Any], *, question: Any = None, item: Any = None) -> dict[str, Any]:
+def _option_html(option: dict[str, Any]) -> str:
+    if option.get("html"):
+        return sanitise_html(option["html"])
+    return str(escape(option.get("text", "")))
+
+
+def question_context(public: dict[str, Any], *, question: Any = None, item: Any = None,
+                     verdict: Any = None) -> dict[str, Any]:
+    """`verdict` (a quizbank.checking.FormatVerdict of the saved text) is shown next to the field on the quiz page."""
     source = question if question is not None else item
     answer_format = public.get("answer_format", "text")
     text = source.text or ""
@@ -52,13 +65,13 @@ def question_context(public: dict[str, Any], *, question: Any = None, item: Any 
         "input": INPUT_FOR_FORMAT.get(answer_format, "line"),
         "placeholder": PLACEHOLDER_FOR_FORMAT.get(answer_format, ""),
         "title": public.get("title", ""),
-        "stem_html": public.get("stem_html", ""),
-        "program_html": public.get("program_html", ""),
+        "stem_html": sanitise_html(public.get("stem_html")),
+        "program_html": sanitise_html(public.get("program_html")),
         "max_words": public.get("max_words"),
         "visible_tests": public.get("visible_tests") or [],
         "text": text,
         "options": [
-            {"index": str(index), "letter": chr(65 + index), "html": option.get("html") or option.get("text", ""),
+            {"index": str(index), "letter": chr(65 + index), "html": _option_html(option),
              "checked": text.strip() == str(index)}
             for index, option in enumerate(public.get("options") or [])
         ],
@@ -71,6 +84,8 @@ def question_context(public: dict[str, Any], *, question: Any = None, item: Any 
         context["editor_text"] = text if text else context["starter"]
     saved_at = getattr(question, "saved_at", None) if question is not None else None
     context["saved_at_ms"] = int(saved_at.timestamp() * 1000) if saved_at else 0
+    context["format_valid"] = verdict is None or bool(verdict.valid)
+    context["format_message"] = verdict.message if verdict is not None else ""
     if item is not None:
         context.update(_review_context(item, context))
     return context
@@ -98,7 +113,7 @@ def _review_context(item: Any, context: dict[str, Any]) -> dict[str, Any]:
         "feedback_data": item.feedback_data or {},
         "grading_state": item.grading_state,
         "correct_answer": item.correct_answer,
-        "explanation_html": item.explanation_html,
+        "explanation_html": sanitise_html(item.explanation_html),
         "chosen_option": chosen,
     }
 

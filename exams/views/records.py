@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from exams import gradebook as gradebook_service
 from exams import policy, roster
-from exams.forms import ExcuseForm, ManualEntryForm, OverrideForm, RosterUploadForm, UnexcuseForm
+from exams.forms import ExcuseForm, ManualEntryForm, OverrideForm, RosterConfirmForm, RosterUploadForm, UnexcuseForm
 from exams.models import ManualGradeItem
 from exams.permissions import assessment_for_manager, can_manage, course_for_manager, course_for_staff
 from exams.views.staff import course_context
@@ -42,7 +42,7 @@ def set_override(request: HttpRequest, assessment_id: int) -> HttpResponse:
         policy.set_override(assessment, data["student"], extra_minutes=data["extra_minutes"],
                             extra_percent=data["extra_percent"], opens_at=data["opens_at"],
                             closes_at=data["closes_at"], due_at=data["due_at"],
-                            attempts_allowed=data["attempts_allowed"], note=data["note"])
+                            attempts_allowed=data["attempts_allowed"], note=data["note"], by=request.user)
         messages.success(request, f"Override saved for {_name(data['student'])}.")
     return redirect("exams:manage_assessment", assessment_id=assessment.pk)
 
@@ -69,7 +69,7 @@ def unexcuse_student(request: HttpRequest, assessment_id: int) -> HttpResponse:
     if not form.is_valid():
         _invalid(request, form, "Change")
     else:
-        gradebook_service.unexcuse(assessment, form.cleaned_data["student"])
+        gradebook_service.unexcuse(assessment, form.cleaned_data["student"], by=request.user)
         messages.success(request, f"{_name(form.cleaned_data['student'])} is no longer excused from {assessment.title}.")
     return redirect("exams:manage_assessment", assessment_id=assessment.pk)
 
@@ -114,20 +114,57 @@ def manual_item_page(request: HttpRequest, course_id: int, item_id: int) -> Http
 @login_required
 @require_POST
 def upload_roster(request: HttpRequest, course_id: int) -> HttpResponse:
-    """All rows or none: a bad row is reported with its line number and nothing is imported."""
+    """Step 1: check every row and show the planned changes; nothing changes until the instructor confirms.
+    A bad row is reported with its line number and nothing is planned."""
     course = course_for_manager(request.user, course_id)
     form = RosterUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         _invalid(request, form, "Roster")
         return redirect("exams:course", course_id=course.pk)
+    data = form.cleaned_data["file"]
     try:
-        result = roster.import_roster(course, form.cleaned_data["file"])
+        plan = roster.plan_roster(course, data)
     except roster.RosterError as error:
         return render(request, "exams/course.html", {**course_context(request, course),
                                                      "roster_problems": error.problems}, status=400)
     except UnicodeDecodeError:
         messages.error(request, "Roster not imported: the file is not UTF-8 text (save it as CSV UTF-8).")
         return redirect("exams:course", course_id=course.pk)
+    return _roster_preview(request, course, plan, data)
+
+
+def _roster_preview(request: HttpRequest, course, plan: roster.RosterPlan, data: bytes, *, changed: bool = False,
+                    status: int = 200) -> HttpResponse:
+    confirm = RosterConfirmForm(initial={"roster": RosterConfirmForm.encode(data), "digest": plan.digest})
+    return render(request, "exams/roster_preview.html", {
+        "course": course, "plan": plan, "counts": plan.counts, "confirm_form": confirm, "changed": changed,
+        "labels": roster.ACTION_LABELS,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def confirm_roster(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Step 2: apply exactly the previewed plan; if the accounts or the roster changed since, show the new plan."""
+    course = course_for_manager(request.user, course_id)
+    form = RosterConfirmForm(request.POST)
+    if not form.is_valid():
+        _invalid(request, form, "Roster")
+        return redirect("exams:course", course_id=course.pk)
+    data = form.cleaned_data["roster"]
+    try:
+        result = roster.apply_roster(course, data, by=request.user, expected_digest=form.cleaned_data["digest"])
+    except roster.RosterChanged as change:
+        return _roster_preview(request, course, change.plan, data, changed=True, status=409)
+    except roster.RosterError as error:
+        return render(request, "exams/course.html", {**course_context(request, course),
+                                                     "roster_problems": error.problems}, status=400)
+    except UnicodeDecodeError:
+        messages.error(request, "Roster not imported: the file is not UTF-8 text (save it as CSV UTF-8).")
+        return redirect("exams:course", course_id=course.pk)
+    skipped = result.plan.count(roster.SKIP) if result.plan else 0
     messages.success(request, f"Roster imported: {len(result.memberships)} students enrolled "
-                              f"({result.created} new accounts, {result.updated} existing).")
+                              f"({result.created} new accounts, {result.updated} existing)"
+                              + (f"; {skipped} row{'s' if skipped != 1 else ''} skipped (see the audit log)."
+                                 if skipped else "."))
     return redirect("exams:course", course_id=course.pk)

@@ -13,13 +13,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exams import assembly, exports, grading
+from exams import assembly, attempts, exports, grading
 from exams import gradebook as gradebook_service
 from exams.forms import ExcuseForm, ManualGradeForm, OverrideForm, RegradeForm, RosterUploadForm
+from exams.grade_changes import is_override
 from exams.models import Assessment, AttemptSlot, Course, Response
 from exams.permissions import (
     assessment_for_manager,
     assessment_for_staff,
+    attempt_for_staff,
     can_manage,
     course_for_staff,
     response_for_staff,
@@ -34,8 +36,10 @@ def course_context(request: HttpRequest, course: Course) -> dict[str, Any]:
     assessments = course.assessments.select_related("category").annotate(
         attempt_count=Count("attempts", distinct=True),
         manual_pending=Count("attempts__responses", filter=Q(attempts__responses__grading_state=Response.MANUAL)),
+        grading_errors=Count("attempts__responses", filter=Q(attempts__responses__grading_state=Response.ERROR)),
     )
     return {
+        "stuck_attempts": list(attempts.stuck_attempts(assessment__course=course)),
         "course": course,
         "assessments": assessments,
         "manual_items": course.manual_items.all(),
@@ -110,7 +114,43 @@ def grading_queue(request: HttpRequest, assessment_id: int) -> HttpResponse:
         "assessment": assessment,
         "course": assessment.course,
         "responses": _manual_responses(assessment),
+        "grading_errors": grading.grading_errors(assessment),
+        "stuck_attempts": list(attempts.stuck_attempts(assessment=assessment)),
     })
+
+
+@login_required
+@require_POST
+def retry_grading(request: HttpRequest, response_id: int) -> HttpResponse:
+    response = response_for_staff(request.user, response_id)
+    who = response.attempt.student.get_full_name() or response.attempt.student.username
+    try:
+        retried = grading.retry_response_grading(response, request.user)
+    except ValueError as problem:
+        messages.warning(request, str(problem))
+    else:
+        if retried.grading_state == Response.ERROR:
+            messages.error(request, f"Question {response.slot.position} of {who} still cannot be graded "
+                                    f"automatically: {retried.grading_error}")
+        else:
+            messages.success(request, f"Question {response.slot.position} of {who} was graded automatically.")
+    return redirect("exams:grading_queue", assessment_id=response.attempt.assessment_id)
+
+
+@login_required
+@require_POST
+def force_submit_attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = attempt_for_staff(request.user, attempt_id)
+    who = attempt.student.get_full_name() or attempt.student.username
+    try:
+        attempts.force_submit(attempt, request.user)
+    except attempts.AttemptClosed as refusal:
+        messages.warning(request, refusal.message)
+    else:
+        messages.success(request, f"{who}'s attempt at {attempt.assessment.title} is submitted.")
+    if request.POST.get("back") in ("course", "gradebook"):  # a fixed choice: never an arbitrary URL
+        return redirect(f"exams:{request.POST['back']}", course_id=attempt.assessment.course_id)
+    return redirect("exams:grading_queue", assessment_id=attempt.assessment_id)
 
 
 @login_required
@@ -118,7 +158,8 @@ def grading_queue(request: HttpRequest, assessment_id: int) -> HttpResponse:
 def grade_response_page(request: HttpRequest, response_id: int) -> HttpResponse:
     response = response_for_staff(request.user, response_id)
     assessment = response.attempt.assessment
-    form = ManualGradeForm(request.POST or None, initial={
+    override = is_override(response)
+    form = ManualGradeForm(request.POST or None, override=override, initial={
         "score_percent": None if response.score is None else round(response.score * 100, 2),
         "feedback": response.feedback if response.graded_by_id else "",  # not the "graded by your instructor" note
     })
@@ -128,7 +169,8 @@ def grade_response_page(request: HttpRequest, response_id: int) -> HttpResponse:
     next_id = neighbours[position + 1] if 0 <= position < len(neighbours) - 1 else None
     if request.method == "POST" and form.is_valid():
         try:
-            grading.grade_manually(response, request.user, form.score_fraction, form.cleaned_data["feedback"])
+            grading.grade_manually(response, request.user, form.score_fraction, form.cleaned_data["feedback"],
+                                   reason=form.cleaned_data.get("reason", ""))
         except PermissionDenied:
             raise
         except ValueError as problem:
@@ -141,15 +183,21 @@ def grade_response_page(request: HttpRequest, response_id: int) -> HttpResponse:
                 return redirect("exams:grade_response", response_id=next_id)
             return redirect("exams:grade_response", response_id=response.pk)
     slot = response.slot
-    variant = variant_for(slot.template_version, slot.seed)  # staff page: the rubric lives in the key
+    try:
+        variant = variant_for(slot.template_version, slot.seed)  # staff page: the rubric lives in the key
+        public, key = variant.public, variant.key
+    except Exception:  # a broken template: staff still read the answer and grade it by hand
+        public, key = attempts.unavailable_question(slot.qtype), {}
     return render(request, "exams/grade_response.html", {
         "response": response,
         "assessment": assessment,
         "course": assessment.course,
         "student": response.attempt.student,
-        "question": question_context(variant.public, question=_SlotText(slot.pk, slot.position, response.text)),
-        "rubric": variant.key.get("rubric") or slot.template_version.spec.get("answer", {}).get("rubric", ""),
+        "question": question_context(public, question=_SlotText(slot.pk, slot.position, response.text)),
+        "rubric": key.get("rubric") or slot.template_version.spec.get("answer", {}).get("rubric", ""),
         "form": form,
+        "override": override,
+        "may_override": can_manage(request.user, assessment.course),
         "previous_id": previous_id,
         "next_id": next_id,
         "position": position + 1,
@@ -180,6 +228,7 @@ def gradebook_page(request: HttpRequest, course_id: int) -> HttpResponse:
     return render(request, "exams/gradebook.html", {
         "course": course,
         "table": gradebook_table(gradebook_service.gradebook(course)),
+        "stuck_attempt_ids": set(attempts.stuck_attempts(assessment__course=course).values_list("pk", flat=True)),
     })
 
 
@@ -222,4 +271,11 @@ def regrade_template(request: HttpRequest, assessment_id: int) -> HttpResponse:
         messages.success(request, f"Regraded {template.slug} with its current version: {report.responses} "
                                   f"responses checked, {report.changed} scores changed, {report.queued} code "
                                   f"answers queued for the runner.")
+        if report.kept_overrides:
+            messages.info(request, f"{report.kept_overrides} response{'s were' if report.kept_overrides != 1 else ' was'} "
+                                   f"left alone because staff graded {'them' if report.kept_overrides != 1 else 'it'} "
+                                   f"by hand.")
+        if report.errors:
+            messages.error(request, f"{report.errors} answer{'s' if report.errors != 1 else ''} to {template.slug} "
+                                    f"could not be graded automatically: see the grading queue.")
     return redirect("exams:manage_assessment", assessment_id=assessment.pk)

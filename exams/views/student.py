@@ -9,7 +9,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -77,7 +78,8 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 def _quiz_page(request: HttpRequest, attempt: Attempt, remaining: int | None) -> HttpResponse:
-    questions = [question_context(question.public, question=question) for question in attempts.attempt_questions(attempt)]
+    questions = [question_context(question.public, question=question, verdict=question.verdict)
+                 for question in attempts.attempt_questions(attempt)]
     response = render(request, "exams/attempt_quiz.html", {
         "attempt": attempt,
         "assessment": attempt.assessment,
@@ -92,9 +94,16 @@ def _quiz_page(request: HttpRequest, attempt: Attempt, remaining: int | None) ->
 @login_required
 @require_POST
 def autosave(request: HttpRequest, attempt_id: int) -> JsonResponse:
-    attempt = attempt_for_student(request.user, attempt_id)
     try:
-        save = parse_autosave(request.body)
+        attempt = attempt_for_student(request.user, attempt_id)
+    except Http404:
+        return _json({"ok": False, "error": "Not found."}, status=404)
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _json({"ok": False, "error": "The answer is too large to save."}, status=413)
+    try:
+        save = parse_autosave(body)
     except AutosaveError as problem:
         return _json({"ok": False, "error": str(problem)}, status=400)
     try:
@@ -111,6 +120,7 @@ def autosave(request: HttpRequest, attempt_id: int) -> JsonResponse:
         "stale": result.stale,
         "saved_at": result.saved_at.isoformat() if result.saved_at else None,
         "remaining_seconds": result.remaining_seconds,
+        "format": {"valid": result.verdict.valid, "message": result.verdict.message},
     })
 
 
@@ -130,9 +140,9 @@ def attempt_state(request: HttpRequest, attempt_id: int) -> JsonResponse:
 @require_POST
 def submit_attempt(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = attempt_for_student(request.user, attempt_id)
-    submitted_by = Attempt.BY_TIMER if request.POST.get("reason") == "timeout" else Attempt.BY_STUDENT
     try:
-        attempts.submit_attempt(attempt, user=request.user, submitted_by=submitted_by)
+        # The page's "reason" field is not read: whether time ran out is the server's clock's call.
+        attempts.submit_attempt(attempt, user=request.user)
     except attempts.NotYourAttempt:
         return _json({"ok": False}, status=404)
     except attempts.AttemptError as refusal:

@@ -19,6 +19,7 @@ import shutil  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 from .osutil import become_child_subreaper, make_non_dumpable, set_parent_death_signal  # noqa: E402
@@ -69,14 +70,16 @@ def main(argv: list[str]) -> int:
     gc.freeze()  # forked children then don't dirty (copy) the pages of every imported object
 
     _send(control_out, {"ready": True, "pid": os.getpid(), "uid": os.getuid(), "torch": torch.__version__})
-    with os.fdopen(control_in, "rb") as requests:
-        for line in requests:
-            try:
-                job = json.loads(line)
-            except ValueError as problem:
-                _send(control_out, {"status": "error", "message": f"bad request line: {problem}"})
-                continue
-            _run_one(supervisor, job, control_in, control_out)
+    for line in _request_lines(control_in):
+        try:
+            job = json.loads(line)
+        except ValueError as problem:
+            _send(control_out, {"status": "error", "message": f"bad request line: {problem}"})
+            continue
+        del line
+        _run_one(supervisor, job, control_in, control_out)
+        del job  # freed (and overwritten, runner/sandbox.py) before the next job is forked
+    os.close(control_in)
     if not args.scratch:  # our own temporary directory (unsandboxed development mode)
         shutil.rmtree(scratch[0], ignore_errors=True)
     return 0
@@ -95,6 +98,25 @@ def _run_one(supervisor: JobSupervisor, job: dict[str, Any], control_in: int, co
         if replies:
             raise  # failed while cleaning up after a job: exit, the supervisor starts a clean zygote
         _send(control_out, {"status": "error", "message": f"the sandbox could not run the job: {problem!r}"})
+
+
+def _request_lines(fd: int) -> Iterator[bytes]:
+    """Request lines, without a reader's buffer that would keep the tail of an earlier request: each
+    buffer here is freed (and so overwritten) once used."""
+    pending = bytearray()
+    while True:
+        end = pending.find(b"\n")
+        if end >= 0:
+            line = bytes(pending[:end])
+            # A new buffer rather than `del pending[:end + 1]`, which only moves a start offset forward.
+            pending = bytearray(pending[end + 1:])
+            yield line
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return
+        pending += chunk
+        del chunk
 
 
 def _send(fd: int, message: dict[str, Any]) -> None:

@@ -1,12 +1,15 @@
 /* The quiz page: server-owned countdown, autosave with retry, local backup, submit with confirmation.
  *
  * Contract with the server (exams/views/student.py):
- *   form#quiz data-save-url     POST JSON {slot, response}      -> 200 {ok, slot, saved_at, remaining_seconds}
+ *   form#quiz data-save-url     POST JSON {slot, response}      -> 200 {ok, slot, saved_at, remaining_seconds,
+ *                                                                      format: {valid, message}}
  *                                                              -> 4xx {ok: false, error, closed}
  *   form#quiz data-state-url    GET                             -> {state, open, remaining_seconds}
  *   form#quiz data-submit-url   POST (form)                     -> redirect to the attempt page
  *   form#quiz data-remaining    seconds left when the page was rendered
- * Every question is a section.question[data-slot]; its answer control has name="slot-N".
+ * Every question is a section.question[data-slot] (data-format-valid: can the saved answer be read); its answer
+ * control has name="slot-N"; p[data-format-feedback] next to it shows the server's format verdict.
+ * A save refused with a 4xx is not sent again until the text changes; network errors and 5xx are retried.
  * Nothing here decides what is accepted: the server checks owner, state and deadline on every save.
  */
 (function () {
@@ -46,7 +49,9 @@
   }
 
   // --- questions -----------------------------------------------------------------------------------
-  var questions = {};  // slot -> {section, status, kind, editor, confirmed, inFlight, timer, error}
+  // slot -> {section, status, feedback, kind, editor, confirmed, inFlight, timer, formatValid, formatMessage,
+  //          refusedValue (text the server refused for good: not sent again until it changes)}
+  var questions = {};
   var editorsReady = [];
 
   function readValue(q) {
@@ -82,6 +87,7 @@
 
   var STATUS_TEXT = {
     saved: "Saved",
+    unreadable: "Saved — can't be read",
     saving: "Saving…",
     unsaved: "Saving…",
     offline: "Connection lost, retrying…",
@@ -102,7 +108,7 @@
     if (states.indexOf("offline") >= 0) state = "offline";
     else if (states.indexOf("error") >= 0) state = "error";
     else if (states.indexOf("saving") >= 0 || states.indexOf("unsaved") >= 0) state = "saving";
-    else if (states.indexOf("saved") >= 0) state = "saved";
+    else if (states.indexOf("saved") >= 0 || states.indexOf("unreadable") >= 0) state = "saved";
     var text = { saved: "All answers saved", saving: "Saving…", offline: "Connection lost, retrying…",
                  error: "Some answers were not saved", idle: "" }[state];
     globalStatus.dataset.state = state;
@@ -112,11 +118,35 @@
     var value = readValue(q).trim();
     return value === "" || (q.editor && value === (q.section.dataset.starter || "").trim());
   }
+  function isRefused(q) { return q.refusedValue !== null && readValue(q) === q.refusedValue; }
   function hasUnsaved() {
     return Object.keys(questions).some(function (slot) {
       var q = questions[slot];
-      return q.inFlight || readValue(q) !== q.confirmed;
+      return q.inFlight || (readValue(q) !== q.confirmed && !isRefused(q));
     });
+  }
+  function hasRefused() {
+    return Object.keys(questions).some(function (slot) { return isRefused(questions[slot]); });
+  }
+
+  // --- format feedback: can the saved answer be read (never whether it is right) ------------------
+  function setFeedback(q, state, text) {
+    if (!q.feedback) return;
+    q.feedback.dataset.state = state;
+    q.feedback.textContent = text;
+  }
+  function showFormat(q) {
+    if (!q.formatValid) setFeedback(q, "invalid", "Saved — but it can't be read: " + q.formatMessage);
+    else if (q.formatMessage) setFeedback(q, "note", q.formatMessage);
+    else setFeedback(q, "", "");
+  }
+  function savedState(q) { return q.formatValid ? "saved" : "unreadable"; }
+  function refused(q, value, message) {
+    q.refusedValue = value;
+    storageSet(q.slot, value);
+    var reason = (message || "the server refused it").replace(/[.\s]+$/, "");
+    setStatus(q, "error", "Not saved");
+    setFeedback(q, "refused", "This answer was not saved: " + reason + ". It is kept on this device.");
   }
 
   // --- saving --------------------------------------------------------------------------------------
@@ -131,8 +161,9 @@
   function changed(q) {
     if (closed) return;
     var value = readValue(q);
-    if (value === q.confirmed && !q.inFlight) { storageClear(q.slot); setStatus(q, "saved"); return; }
+    if (value === q.confirmed && !q.inFlight) { storageClear(q.slot); setStatus(q, savedState(q)); showFormat(q); return; }
     storageSet(q.slot, value);
+    if (value === q.refusedValue) { clearTimeout(q.timer); return; }  // still refused: the message stays
     if (q.state !== "offline") setStatus(q, "unsaved");
     clearTimeout(q.timer);
     q.timer = setTimeout(function () { save(q); }, DEBOUNCE_MS);
@@ -146,7 +177,8 @@
     if (closed) return Promise.resolve();
     if (q.inFlight) { q.again = true; return q.inFlight; }
     var value = readValue(q);
-    if (value === q.confirmed) { storageClear(q.slot); if (q.state !== "idle") setStatus(q, "saved"); return Promise.resolve(); }
+    if (value === q.confirmed) { storageClear(q.slot); if (q.state !== "idle") { setStatus(q, savedState(q)); showFormat(q); } return Promise.resolve(); }
+    if (value === q.refusedValue) return Promise.resolve();  // the server refused this text; wait for a change
     if (q.state !== "offline") setStatus(q, "saving");
     q.inFlight = fetch(SAVE_URL, {
       method: "POST",
@@ -162,16 +194,24 @@
       if (result.status >= 200 && result.status < 300 && result.data.ok) {
         backoffStep = 0;
         q.confirmed = value;
+        q.refusedValue = null;
+        var verdict = result.data.format;
+        if (verdict && !result.data.stale) {
+          q.formatValid = verdict.valid !== false;
+          q.formatMessage = verdict.message || "";
+        }
         if (typeof result.data.remaining_seconds === "number") syncClock(result.data.remaining_seconds);
-        if (readValue(q) === value) { storageClear(q.slot); setStatus(q, "saved"); }
+        if (readValue(q) === value) { storageClear(q.slot); setStatus(q, savedState(q)); showFormat(q); }
         else { storageSet(q.slot, readValue(q)); return save(q); }
         if (q.again) { q.again = false; return save(q); }
         return;
       }
       if (result.status === 429 || result.status >= 500) { throw new Error("server " + result.status); }
       // Refused for good (closed attempt, past the deadline, not yours, bad input): keep the local copy.
-      setStatus(q, "error", result.data.error || "Not saved");
-      if (result.data.closed) attemptClosed(result.data.error);
+      if (result.data.closed) { setStatus(q, "error", result.data.error || "Not saved"); attemptClosed(result.data.error); return; }
+      refused(q, value, result.data.error || ("the server refused it (HTTP " + result.status + ")"));
+      q.again = false;
+      if (readValue(q) !== value) return save(q);  // typed on meanwhile: the new text may well be accepted
     }, function () { q.inFlight = null; throw new Error("network"); })
       .catch(function () {
         q.inFlight = null;
@@ -274,25 +314,42 @@
 
   // --- submit with confirmation -------------------------------------------------------------------
   var dialog = document.getElementById("submit-dialog");
-  form.addEventListener("submit", function (event) {
-    if (form.dataset.confirmed === "yes") return;
-    event.preventDefault();
-    var unanswered = Object.keys(questions).filter(function (slot) { return isUnanswered(questions[slot]); })
-      .map(function (slot) { return questions[slot].number; });
+  function questionLink(n, text) {
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.href = "#q" + n; a.textContent = "Question " + n;
+    a.addEventListener("click", function () { dialog.close(); });
+    li.appendChild(a);
+    if (text) li.appendChild(document.createTextNode(text));
+    return li;
+  }
+  function renderSubmitDialog() {
+    var all = Object.keys(questions).map(function (slot) { return questions[slot]; });
+    var unanswered = all.filter(isUnanswered);
+    // Verdicts are for the saved text; an answer still being saved is judged again when its save returns.
+    var unreadable = all.filter(function (q) { return !isUnanswered(q) && !q.formatValid && readValue(q) === q.confirmed; });
     var list = dialog.querySelector("[data-unanswered]");
     var summary = dialog.querySelector("[data-summary]");
     list.innerHTML = "";
-    unanswered.forEach(function (n) {
-      var li = document.createElement("li");
-      var a = document.createElement("a");
-      a.href = "#q" + n; a.textContent = "Question " + n;
-      a.addEventListener("click", function () { dialog.close(); });
-      li.appendChild(a); list.appendChild(li);
-    });
+    unanswered.forEach(function (q) { list.appendChild(questionLink(q.number)); });
     summary.textContent = unanswered.length === 0 ? "You have answered every question."
       : "You have not answered " + unanswered.length + (unanswered.length === 1 ? " question:" : " questions:");
+    var unreadableList = dialog.querySelector("[data-unreadable]");
+    unreadableList.innerHTML = "";
+    unreadable.forEach(function (q) { unreadableList.appendChild(questionLink(q.number, " can't be read: " + q.formatMessage)); });
+    dialog.querySelector("[data-unreadable-block]").hidden = unreadable.length === 0;
+    dialog.querySelector("[data-not-saved]").hidden = !hasRefused();
     dialog.querySelector("[data-unsaved]").hidden = !hasUnsaved();
-    if (typeof dialog.showModal === "function") dialog.showModal(); else if (window.confirm(summary.textContent + " Submit now?")) confirmSubmit();
+    return summary.textContent + (unreadable.length ? " " + unreadable.length + " answer(s) can't be read." : "");
+  }
+  form.addEventListener("submit", function (event) {
+    if (form.dataset.confirmed === "yes") return;
+    event.preventDefault();
+    var text = renderSubmitDialog();
+    if (typeof dialog.showModal === "function") {
+      dialog.showModal();
+      flushAll().then(function () { if (dialog.open) renderSubmitDialog(); });  // what was just typed gets its verdict
+    } else if (window.confirm(text + " Submit now?")) confirmSubmit();
   });
   function confirmSubmit() {
     var button = dialog.querySelector("[data-confirm]");
@@ -312,8 +369,11 @@
   var sections = form.querySelectorAll("section.question[data-slot]");
   Array.prototype.forEach.call(sections, function (section) {
     var slot = section.dataset.slot;
+    var feedback = section.querySelector("[data-format-feedback]");
     var q = { slot: slot, number: section.dataset.number, section: section, kind: section.dataset.kind,
-              status: section.querySelector(".save-status"), editor: null, state: "idle", inFlight: null };
+              status: section.querySelector(".save-status"), feedback: feedback, editor: null, state: "idle",
+              inFlight: null, refusedValue: null, formatValid: section.dataset.formatValid !== "false",
+              formatMessage: feedback ? (feedback.dataset.message || "") : "" };
     questions[slot] = q;
     var textarea = section.querySelector("textarea[data-editor=python]");
     if (textarea && window.CodeMirror) {
@@ -342,7 +402,7 @@
         storageClear(slot);
       }
     }
-    if (serverSavedAt > 0 && q.state === "idle") setStatus(q, "saved");  // only what the server really holds
+    if (serverSavedAt > 0 && q.state === "idle") setStatus(q, savedState(q));  // only what the server really holds
     if (!q.editor) {
       section.addEventListener("input", function () { changed(q); });
       section.addEventListener("change", function (event) {
@@ -361,7 +421,7 @@
   setInterval(resync, RESYNC_MS);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") resync(); else flushAll(); });
   window.addEventListener("beforeunload", function (event) {
-    if (!closed && hasUnsaved()) { flushAll(); event.preventDefault(); event.returnValue = ""; }
+    if (!closed && (hasUnsaved() || hasRefused())) { flushAll(); event.preventDefault(); event.returnValue = ""; }
   });
 
   window.dlquiz = { flushAll: flushAll, questions: questions, remainingSeconds: remainingSeconds };
