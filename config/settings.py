@@ -52,8 +52,14 @@ INSTALLED_APPS = [
     "exams",
 ]
 
+# DLQUIZ_PRODUCTION=1 (scripts/prod.sh sets it): the served profile, with collected, compressed and
+# content-hashed static files served by WhiteNoise, and sessions read from the cache. Off, pages find static
+# files without a collectstatic (runserver, tests).
+PRODUCTION = env_bool("DLQUIZ_PRODUCTION", False)
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,6 +95,12 @@ DATABASES = {
     if _database_url
     else sqlite_database(VAR_DIR / "dlquiz.sqlite3")
 }
+
+if env_str("DJANGO_DB_CONN_MAX_AGE"):
+    # Persistent connections (seconds; 0 closes after each request), checked before reuse so a restarted
+    # database costs one failed check rather than a failed request.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DJANGO_DB_CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -134,6 +146,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+if PRODUCTION and env_bool("DJANGO_STATIC_MANIFEST", True):
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        # Hashed names (cached for a year by browsers) and gzip/brotli copies, made once by collectstatic.
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+elif PRODUCTION:
+    WHITENOISE_USE_FINDERS = True  # static/ served as it is, without a collectstatic (the small load test)
+if PRODUCTION and CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A session is read on every request: from Redis, with the database row as the durable copy.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the quiz page's autosave reads it to send X-CSRFToken
@@ -209,20 +232,30 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # exams: close attempts whose time ran out (students who closed the browser), and re-send lost code grading.
     "exams-auto-submit-expired": {"task": "exams.auto_submit_expired", "schedule": 30.0},
-    "exams-redispatch-stalled-grading": {"task": "exams.redispatch_stalled_grading", "schedule": 300.0},
+    # Every minute: a worker killed mid-grading is recovered one stale-claim time after its claim, not up to
+    # two (the sweep is one indexed query).
+    "exams-redispatch-stalled-grading": {"task": "exams.redispatch_stalled_grading", "schedule": 60.0},
+    # exams.analytics: recompute cached item analyses whose grades changed (viewed in the last 14 days).
+    "exams-refresh-stale-statistics": {"task": "exams.refresh_stale_statistics", "schedule": 60.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_IMPORTS = ("exams.analytics.tasks",)  # autodiscovery finds exams.tasks only
 # Code grading by urgency (exams.fair_use.route_task): quizzes and exams on `grading`, practice on `practice`.
 # Declared here so a worker started without -Q consumes every queue; a deployment may add a `-Q grading` worker.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = {"grading": {}, "celery": {}, "practice": {}}
-CELERY_TASK_ROUTES = ["exams.fair_use.route_task"]
+# Pre-generating a class's variants goes to `bulk`, so a worker on `grading` alone (scripts/prod.sh) is never
+# stuck behind minutes of pre-generation.
+CELERY_TASK_QUEUES = {"grading": {}, "celery": {}, "practice": {}, "bulk": {}}
+CELERY_TASK_ROUTES = ["exams.fair_use.route_task", {"exams.pregenerate*": {"queue": "bulk"}}]
 
 # --- Runner -------------------------------------------------------------------------------------------
 RUNNER_POOL_SIZE = env_int("RUNNER_POOL_SIZE", 0)  # 0 = one sandbox per core
 RUNNER_SANDBOX_UID = env_int("RUNNER_SANDBOX_UID", 0)  # 0 = the dedicated 'dlquiz-sandbox' user
 # Fair use (exams.fair_use): code jobs one student may have running at once, and practice starts per window.
 RUNNER_MAX_JOBS_PER_STUDENT = env_int("RUNNER_MAX_JOBS_PER_STUDENT", 2)
+# A code-grading claim older than this belongs to a dead worker: the redispatch sweep sends it again and another
+# worker takes it over (exams.grading.stale_claim). Also how long a QUEUED answer waits before it is re-sent.
+GRADING_STALE_CLAIM_SECONDS = env_int("GRADING_STALE_CLAIM_SECONDS", 300)
 PRACTICE_STARTS_PER_WINDOW = env_int("PRACTICE_STARTS_PER_WINDOW", 10)
 PRACTICE_START_WINDOW_MINUTES = env_int("PRACTICE_START_WINDOW_MINUTES", 10)
 # Development only, loudly logged, never in CI: run *template* code without bubblewrap if it is missing.
@@ -233,6 +266,8 @@ if RUNNER_ALLOW_UNSANDBOXED_TEMPLATES and env_bool("CI", False):
 
 # --- Quizbank -----------------------------------------------------------------------------------------
 QUIZBANK_TEMPLATE_DIRS = [BASE_DIR / "bank"]
+# Seeds the self-test runs before import or the admin's Save accepts a template (0: only static checks).
+QUIZBANK_CHECK_SEEDS = env_int("QUIZBANK_CHECK_SEEDS", 20)
 
 LOGGING = {
     "version": 1,

@@ -8,7 +8,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from exams import audit
-from exams.assembly import AssemblyError, publish_assessment
+from exams.assembly import AssemblyError
+from exams.publishing import start_publishing
 from exams.releases import RELEASE_FIELDS, record_release_change, release_values
 from exams.models import (
     Assessment, Attempt, AttemptSlot, Course, Excusal, GradeCategory, ManualGradeEntry, ManualGradeItem, Membership,
@@ -150,12 +151,13 @@ class AssessmentAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         _save_audited_overrides(request, formset)
 
-    @admin.action(description="Publish (check the bank and pre-generate variants)")
+    @admin.action(description="Publish (pre-flight check of the templates, pre-generate variants)")
     def publish(self, request, queryset):
         for assessment in queryset:
             try:
-                publish_assessment(assessment, by=request.user)
-                self.message_user(request, f"Published {assessment.title}; variants are being generated.")
+                start_publishing(assessment, by=request.user)
+                self.message_user(request, f"Publishing {assessment.title}: its templates are checked and the class's "
+                                           "variants generated; it is published when that passes.")
             except AssemblyError as error:
                 self.message_user(request, f"{assessment.title} not published: {error}", level=messages.ERROR)
 

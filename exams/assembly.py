@@ -88,8 +88,8 @@ def _describe_draw(draw: dict, lectures: set[int] | None) -> str:
 
 
 def _drawable_templates() -> list[Template]:
-    return list(Template.objects.filter(is_active=True, current_version__isnull=False)
-                .select_related("current_version").order_by("slug"))
+    drawable = Template.objects.filter(is_active=True, status=Template.READY, current_version__isnull=False)
+    return list(drawable.select_related("current_version").order_by("slug"))  # drafts are never drawn
 
 
 def _matches(template: Template, draw: dict, lectures: set[int] | None) -> bool:
@@ -102,6 +102,9 @@ def _matches(template: Template, draw: dict, lectures: set[int] | None) -> bool:
 
 def _choose(assessment: Assessment, rng: random.Random | None, bank: list[Template]) -> list[Template]:
     """The templates for one attempt (rng None: check feasibility only, taking the first candidates)."""
+    excluded = assessment.excluded_templates or {}  # failed publishing's pre-flight: the draws go around them
+    if excluded:
+        bank = [template for template in bank if template.slug not in excluded]
     problems: list[str] = []
     blueprint = assessment.blueprint or []
     if not blueprint:
@@ -137,6 +140,16 @@ def _choose(assessment: Assessment, rng: random.Random | None, bank: list[Templa
     return chosen
 
 
+def drawable_templates() -> list[Template]:
+    """The active templates with a version, their current versions loaded."""
+    return _drawable_templates()
+
+
+def draw_matches(template: Template, draw: dict) -> bool:
+    """Whether a random draw of a blueprint (not a fixed-templates one) can pick `template`."""
+    return _matches(template, draw, _lecture_set(draw.get("lectures")))
+
+
 def check_blueprint(assessment: Assessment) -> list[str]:
     try:
         _choose(assessment, None, _drawable_templates())
@@ -145,16 +158,64 @@ def check_blueprint(assessment: Assessment) -> list[str]:
     return []
 
 
+BANK_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class OutlinedTemplate:
+    """What drawing needs of a template (the fields `_choose` and `_matches` read), without its content."""
+    pk: int
+    slug: str
+    qtype: str
+    lectures: list
+    tags: list
+    current_version_id: int
+
+
+def _bank_outline() -> list[OutlinedTemplate]:
+    """The drawable templates' outlines from Django's cache: every start of a class draws from the same bank,
+    and loading 200 templates with their content per start was most of a start's CPU. The key is the bank's
+    state (one small aggregate query), so an edited, added or retired template is seen by the next start."""
+    from django.core.cache import cache
+    from django.db.models import Count, Max
+
+    drawable = Template.objects.filter(is_active=True, status=Template.READY, current_version__isnull=False)
+    stamp = drawable.aggregate(n=Count("id"), changed=Max("updated_at"), version=Max("current_version_id"))
+    changed = stamp["changed"].timestamp() if stamp["changed"] else 0
+    key = f"dlquiz:bank-outline:v2:{stamp['n']}:{changed}:{stamp['version']}"
+    outline = cache.get(key)
+    if outline is None:
+        outline = [OutlinedTemplate(*row) for row in drawable.order_by("slug").values_list(
+            "pk", "slug", "qtype", "lectures", "tags", "current_version_id")]
+        cache.set(key, outline, BANK_CACHE_SECONDS)
+    return outline
+
+
+def _planned_from_outline(outlined: OutlinedTemplate, seed: int) -> PlannedSlot:
+    # Unsaved stand-ins carrying the ids: an attempt slot needs only those, and no spec is loaded for a start.
+    template = Template(pk=outlined.pk, slug=outlined.slug, qtype=outlined.qtype, lectures=outlined.lectures,
+                        tags=outlined.tags, current_version_id=outlined.current_version_id)
+    version = TemplateVersion(pk=outlined.current_version_id, template_id=outlined.pk)
+    return PlannedSlot(template=template, version=version, seed=slot_seed(seed, outlined.slug), qtype=outlined.qtype)
+
+
 def plan_questions(assessment: Assessment, seed: int, bank: list[Template] | None = None) -> list[PlannedSlot]:
+    """Without `bank`, the planned templates and versions carry their ids and drawing fields only (the cached
+    bank outline); pass a loaded bank when the versions' content is needed (pre-generation)."""
     rng = random.Random(seed)
-    templates = _choose(assessment, rng, bank if bank is not None else _drawable_templates())
+    if bank is None:
+        outlined = _choose(assessment, rng, _bank_outline())
+        rng.shuffle(outlined)
+        return [_planned_from_outline(t, seed) for t in outlined]
+    templates = _choose(assessment, rng, bank)
     rng.shuffle(templates)
     return [PlannedSlot(template=t, version=t.current_version, seed=slot_seed(seed, t.slug), qtype=t.qtype)
             for t in templates]
 
 
 def publish_assessment(assessment: Assessment, *, by: Any = None, now: datetime | None = None) -> Assessment:
-    """Publish, after checking the bank can assemble it; the class's variants are pre-generated in Celery."""
+    """Publish at once, after checking the bank can assemble it; the class's variants are pre-generated in
+    Celery. No pre-flight: the demo uses it. Staff publish through exams.publishing.start_publishing."""
     problems = check_blueprint(assessment)
     if problems:
         raise AssemblyError(problems)

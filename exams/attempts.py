@@ -14,8 +14,9 @@ from django.db.models import OuterRef, Subquery
 from exams import audit, clock
 from exams.access import is_course_staff
 from exams.assembly import attempt_seed, plan_questions
+from exams.locks import lock_attempt, locked_responses
 from exams.models import Assessment, Attempt, AttemptSlot, Membership, Response
-from exams.policy import compute_deadline, effective_window
+from exams.policy import Window, compute_deadline, effective_window
 from quizbank.checking import MAX_RESPONSE_CHARS, FormatVerdict, format_verdict
 from quizbank.spec import TemplateError
 
@@ -57,6 +58,9 @@ class StartCheck:
     resume: Attempt | None
     attempts_used: int
     attempts_allowed: int
+    # What the check read, for the start page to show without reading it again.
+    window: Window | None = None
+    attempts: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,17 +138,19 @@ def start_check(assessment: Assessment, student: Any, now: datetime | None = Non
     used = len(attempts)
 
     def refuse(reason: str) -> StartCheck:
-        return StartCheck(False, reason, None, used, window.attempts_allowed)
+        return StartCheck(False, reason, None, used, window.attempts_allowed, window, tuple(attempts))
 
     open_attempt = next((a for a in attempts if a.state == Attempt.IN_PROGRESS), None)
     if open_attempt is not None:
-        return StartCheck(True, "", open_attempt, used, window.attempts_allowed)
+        return StartCheck(True, "", open_attempt, used, window.attempts_allowed, window, tuple(attempts))
     if not Membership.objects.filter(course=assessment.course_id, user=student, role=Membership.STUDENT).exists():
         return refuse("You are not enrolled as a student in this course.")
     if assessment.state != Assessment.PUBLISHED:
         return refuse("This assessment is not published yet.")
     if window.opens_at is not None and now < window.opens_at:
-        return refuse(f"This assessment opens at {window.opens_at:%Y-%m-%d %H:%M %Z}.")
+        from exams.templatetags.dlquiz_time import when
+
+        return refuse(f"This assessment opens at {when(window.opens_at)}.")
     if window.closes_at is not None and now >= window.closes_at:
         return refuse("This assessment is closed.")
     if used >= window.attempts_allowed:
@@ -153,7 +159,7 @@ def start_check(assessment: Assessment, student: Any, now: datetime | None = Non
 
     if too_often := practice_start_refusal(assessment, student, now):
         return refuse(too_often)
-    return StartCheck(True, "", None, used, window.attempts_allowed)
+    return StartCheck(True, "", None, used, window.attempts_allowed, window, tuple(attempts))
 
 
 def start_attempt(assessment: Assessment, student: Any, *, now: datetime | None = None) -> Attempt:
@@ -191,20 +197,31 @@ def start_attempt(assessment: Assessment, student: Any, *, now: datetime | None 
 def attempt_questions(attempt: Attempt) -> list[QuestionView]:
     """What the quiz page shows: each slot's public variant (never the answer key) and the saved answer."""
     from quizbank import services as bank
+    from quizbank.models import TemplateVersion, Variant
 
+    # Two queries whatever the number of questions: the slots with their saved answers and answer formats
+    # (not the versions' whole specs), then the variants' public parts (never the key column).
+    slots = list(attempt.slots.order_by("position").values_list(
+        "pk", "position", "qtype", "seed", "template_version_id", "template_version__spec__answer",
+        "response__text", "response__saved_at"))
+    publics = {(version_id, seed): public for version_id, seed, public in Variant.objects.filter(
+        version_id__in={row[4] for row in slots}, seed__in={row[3] for row in slots}).values_list(
+        "version_id", "seed", "public")}
     views = []
-    for slot in attempt.slots.select_related("template_version", "response").order_by("position"):
-        try:
-            public = bank.variant_for(slot.template_version, slot.seed).public
-        except TemplateError as error:
-            # A template broken for this seed must not take the whole quiz page down; staff see the error
-            # when grading (the response goes to ERROR) and can fix the template and regrade.
-            logger.error("attempt %s slot %s: %s", attempt.pk, slot.position, error)
-            public = unavailable_question(slot.qtype)
-        response = slot.response
-        answer_config = (slot.template_version.spec or {}).get("answer") or {}
-        views.append(QuestionView(slot.pk, slot.position, slot.qtype, public, response.text, response.saved_at,
-                                  answer_config))
+    for slot_id, position, qtype, seed, version_id, answer_config, text, saved_at in slots:
+        public = publics.get((version_id, seed))
+        if public is None:
+            # Not pre-generated (enrolled after publishing, a later attempt, an edited template): generated
+            # now, once, and cached. See docs/deploy.md "The start of a class".
+            try:
+                public = bank.variant_for(TemplateVersion.objects.get(pk=version_id), seed).public
+            except TemplateError as error:
+                # A template broken for this seed must not take the whole quiz page down; staff see the error
+                # when grading (the response goes to ERROR) and can fix the template and regrade.
+                logger.error("attempt %s slot %s: %s", attempt.pk, position, error)
+                public = unavailable_question(qtype)
+        views.append(QuestionView(slot_id, position, qtype, public, text or "", saved_at,
+                                  answer_config if isinstance(answer_config, dict) else {}))
     return views
 
 
@@ -234,12 +251,13 @@ def autosave(attempt: Attempt, slot_id: int, text: str, *, user: Any, client_seq
     if problem := unstorable_text_problem(text):
         raise AttemptError(problem)
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        locked = lock_attempt(attempt.pk)
         if locked.state != Attempt.IN_PROGRESS:
             raise AttemptClosed("This attempt has been submitted; answers can no longer change.")
         if is_overdue(locked, now):
             raise DeadlinePassed("Time is up: this answer arrived after the deadline and was not saved.")
-        response = Response.objects.select_for_update().filter(attempt=locked, slot_id=slot_id).first()
+        # The response row alone: Response's default ordering would join (and lock) the assessment and course.
+        response = locked_responses(attempt_id=locked.pk, slot_id=slot_id).first()
         if response is None:
             raise NotYourAttempt("No such question in this attempt.")
         if client_seq is not None and client_seq < response.client_seq:
@@ -307,7 +325,7 @@ def _close(attempt: Attempt, *, user: Any = None, submitted_by: str, now: dateti
     # write lock from the first statement of a transaction (IMMEDIATE), and a sandbox run must not hold it.
     variants = load_variants(attempt)
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        locked = lock_attempt(attempt.pk)
         if locked.state == Attempt.SUBMITTED:
             return locked, False
         if submitted_by != Attempt.BY_STAFF:

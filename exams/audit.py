@@ -23,6 +23,7 @@ MANUAL_ENTRY = "manual_entry.set"
 RELEASE = "assessment.release"
 ROSTER = "roster.change"
 TEMPLATE_EDIT = "template.edit"
+ASSESSMENT_EDIT = "assessment.edit"      # created, edited, duplicated or deleted (after["operation"])
 
 
 def record(*, actor: Any, action: str, course: Course | int | None, target: models.Model | None = None,

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     audit.RELEASE: "Results or answers release changed",
     audit.ROSTER: "Roster imported",
     audit.TEMPLATE_EDIT: "Template edited",
+    audit.ASSESSMENT_EDIT: "Assessment created, edited or deleted",
 }
 CSV_HEADER = ["When", "Who", "Action", "Target", "Student", "Changes", "Reason", "Before (JSON)", "After (JSON)"]
 

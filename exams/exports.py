@@ -6,6 +6,7 @@ time zone. Wire a view as StreamingHttpResponse(gradebook_csv(course), content_t
 from __future__ import annotations
 
 import csv
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -89,8 +90,18 @@ def _when(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
+def _minutes(value: float) -> str:
+    return str(math.ceil(value)) if value else ""  # rounded up, as the late tiers count
+
+
 def gradebook_rows(book: Gradebook) -> Iterator[list[Any]]:
-    header = ["Student ID", "Name", "Email"] + [column.title for column in book.columns]
+    """Each assessment's percent is followed by its late minutes and late penalty (empty when on time); a
+    cell that is not final yet (open, in progress, waiting for grading) is empty, never 0."""
+    header = ["Student ID", "Name", "Email"]
+    for column in book.columns:
+        header.append(column.title)
+        if column.kind != "manual":
+            header += [f"{column.title} late (min)", f"{column.title} late penalty (%)"]
     header += ["Dropped quiz", "Quiz average"]
     header += [f"{category.name} ({category.weight.normalize():f}%)" for category in book.categories]
     header += ["Weighted total"]
@@ -102,6 +113,9 @@ def gradebook_rows(book: Gradebook) -> Iterator[list[Any]]:
         for column in book.columns:
             cell = row.cells[column.key]
             cells.append("excused" if cell.status == EXCUSED else _percent(cell.percent))
+            if column.kind != "manual":
+                cells += [_minutes(cell.late_minutes),
+                          f"{cell.late_penalty_percent:g}" if cell.late_penalty_percent else ""]
         dropped = "; ".join(title for title in row.dropped if title in quiz_titles)
         quiz_average = row.category_averages.get(quiz_category.name) if quiz_category else None
         yield ([row.student_id, row.name, row.email] + cells + [dropped, _percent(quiz_average)]

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from exams.locks import lock_student
 from exams.models import Assessment, Attempt, Response
 
 logger = logging.getLogger(__name__)
@@ -40,12 +40,13 @@ def claim_code_grading(response_id: int, now: datetime, stale_after: timedelta) 
     claimable = Q(grading_state=Response.QUEUED) | Q(grading_state=Response.GRADING,
                                                       grading_claimed_at__lt=now - stale_after)
     with transaction.atomic():
-        student_id = Response.objects.filter(pk=response_id).values_list("attempt__student_id", flat=True).first()
+        student_id = (Response.objects.filter(pk=response_id).order_by("pk")
+                      .values_list("attempt__student_id", flat=True).first())
         if student_id is None:
             return GONE
         # Serialise one student's claims: on PostgreSQL two workers could otherwise both count N-1 running
         # jobs and both claim. (SQLite's IMMEDIATE transaction already holds the database's write lock.)
-        list(get_user_model().objects.select_for_update().filter(pk=student_id).values_list("pk", flat=True))
+        lock_student(student_id)
         running = (Response.objects.filter(attempt__student_id=student_id, grading_state=Response.GRADING,
                                            grading_claimed_at__gte=now - stale_after)
                    .exclude(pk=response_id).count())
@@ -64,7 +65,8 @@ def dispatch_waiting(response_id: int, now: datetime, stale_after: timedelta) ->
     quiz and exam answers before practice, oldest first. A duplicate send is harmless (the claim decides)."""
     from exams.grading import _dispatch_code_grading
 
-    student_id = Response.objects.filter(pk=response_id).values_list("attempt__student_id", flat=True).first()
+    student_id = (Response.objects.filter(pk=response_id).order_by("pk")
+                  .values_list("attempt__student_id", flat=True).first())
     if student_id is None:
         return []
     mine = Response.objects.filter(attempt__student_id=student_id)

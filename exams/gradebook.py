@@ -1,15 +1,21 @@
 """The course gradebook: per-assessment percent (best attempt, late penalty applied), excusals, drop-lowest
 per category, manual items, category averages and the weighted total.
 
-Rules where the syllabus is silent (see docs/exams-services.md):
-- a published assessment that has opened for the student and has no submitted attempt counts 0 ("missing");
-  before it opens it is not counted; an attempt still in progress is not counted yet;
-- an excused assessment leaves the category mean; a manual item without an entry is not counted yet;
-- drop-lowest never drops a category's last counted item;
+Rules where the syllabus is silent (see docs/exams-services.md, "Gradebook rules"):
+- an assessment counts 0 ("missing") only once its close time (else its due time) has passed for that
+  student, overrides included; before it opens it is "not_open", while open it is "open": neither counts;
+- an attempt in progress, or submitted and still waiting for grading, is not counted yet;
+- an excused assessment leaves the category: it is not in the mean and not in the category's total;
+- a cell is *final* when it is graded, or missing after close; a manual item is final once entered;
+- drop-lowest works over final cells only and drops max(0, final - (total - drop_lowest)): with nine quizzes
+  and "drop 1" nothing is dropped until all nine are final, so a mid-semester average is the plain mean of
+  the quizzes done so far and never jumps when one more opens or is in progress;
+- drop-lowest never drops a category's last counted item (ties: the earlier one is dropped);
 - the weighted total is over categories with at least one counted item, renormalised to their weights.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +25,7 @@ from typing import Any
 from django.db import transaction
 
 from exams import audit, clock
+from exams.policy import Window, effective_window
 from exams.models import (
     Assessment, Attempt, Course, Excusal, GradeCategory, ManualGradeEntry, ManualGradeItem, Membership,
     StudentOverride,
@@ -26,6 +33,9 @@ from exams.models import (
 
 GRADED, PENDING, MISSING, EXCUSED, NOT_OPEN, IN_PROGRESS, NOT_ENTERED = (
     "graded", "pending", "missing", "excused", "not_open", "in_progress", "not_entered")
+OPEN = "open"  # opened, not closed yet for this student, nothing submitted: not counted
+UNRELEASED = "unreleased"  # the student's own view: submitted, results not released yet: not counted
+FINAL_STATUSES = frozenset({GRADED, MISSING})
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,36 @@ class Cell:
     dropped: bool = False
     late_penalty_percent: float = 0.0
     attempt_id: int | None = None
+    late_minutes: float = 0.0
+    raw_percent: float | None = None  # before the late penalty
+    provisional_percent: float | None = None  # pending: the score so far, shown, not counted
+    closes_at: datetime | None = None  # open: when it becomes missing if nothing is submitted
 
     @property
     def counted(self) -> bool:
         return self.percent is not None and not self.dropped
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def late_whole_minutes(self) -> int:
+        """Rounded up, as the late tiers count: 20 seconds late is 1 minute late."""
+        return math.ceil(self.late_minutes)
+
+
+@dataclass(frozen=True)
+class CategoryProgress:
+    """How far a category is: `total` items (excused ones left out), `final` of them final, `dropping` now."""
+    total: int
+    final: int
+    drop_lowest: int
+    dropping: int
+
+    @property
+    def keep(self) -> int:
+        return max(0, self.total - self.drop_lowest)
 
 
 @dataclass
@@ -60,6 +96,7 @@ class StudentRow:
     dropped: list[str] = field(default_factory=list)
     category_averages: dict[str, float | None] = field(default_factory=dict)
     weighted_total: float | None = None
+    category_progress: dict[str, CategoryProgress] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +106,12 @@ class Gradebook:
     categories: list[GradeCategory]
     rows: list[StudentRow]
     quiz_category: GradeCategory | None
+
+
+def minutes_late(submitted_at: datetime | None, due_at: datetime | None) -> float:
+    if due_at is None or submitted_at is None or submitted_at <= due_at:
+        return 0.0
+    return (submitted_at - due_at).total_seconds() / 60
 
 
 def late_penalty_percent(policy: dict | None, submitted_at: datetime | None, due_at: datetime | None) -> float:
@@ -93,27 +136,42 @@ def _columns(course: Course) -> tuple[list[Column], dict[str, Assessment], dict[
     return columns, {f"a{a.pk}": a for a in assessments}, {f"m{i.pk}": i for i in items}
 
 
+def _attempt_cell(assessment: Assessment, attempt: Attempt, due_at: datetime | None) -> Cell:
+    penalty = late_penalty_percent(assessment.late_policy, attempt.submitted_at, due_at)
+    raw = (attempt.score or 0.0) * 100
+    percent = round(raw * (1 - penalty / 100), 4)
+    late = round(minutes_late(attempt.submitted_at, due_at), 2) if penalty else 0.0
+    if attempt.pending_count:
+        return Cell(None, PENDING, late_penalty_percent=penalty, attempt_id=attempt.pk, late_minutes=late,
+                    raw_percent=round(raw, 4), provisional_percent=percent)
+    return Cell(percent, GRADED, late_penalty_percent=penalty, attempt_id=attempt.pk, late_minutes=late,
+                raw_percent=round(raw, 4))
+
+
 def _assessment_cell(assessment: Assessment, attempts: list[Attempt], override: StudentOverride | None,
-                     excused: bool, now: datetime) -> Cell:
+                     excused: bool, now: datetime, student: Any = None, *, released_only: bool = False) -> Cell:
     if excused:
         return Cell(None, EXCUSED)
+    window = effective_window(assessment, student, override) if override is not None else Window(
+        assessment.opens_at, assessment.closes_at, assessment.due_at, None, assessment.attempts_allowed)
+    in_progress = [a for a in attempts if a.state == Attempt.IN_PROGRESS]
+    if in_progress:
+        # Another attempt may still beat a graded one: nothing about this assessment is final yet.
+        return Cell(None, IN_PROGRESS, attempt_id=in_progress[-1].pk)
     submitted = [a for a in attempts if a.state == Attempt.SUBMITTED]
     if submitted:
-        due_at = (override.due_at if override and override.due_at else None) or assessment.due_at
-        best: Cell | None = None
-        for attempt in submitted:
-            penalty = late_penalty_percent(assessment.late_policy, attempt.submitted_at, due_at)
-            percent = (attempt.score or 0.0) * 100 * (1 - penalty / 100)
-            cell = Cell(round(percent, 4), PENDING if attempt.pending_count else GRADED,
-                        late_penalty_percent=penalty, attempt_id=attempt.pk)
-            if best is None or cell.percent > best.percent:
-                best = cell
-        return best
-    if any(a.state == Attempt.IN_PROGRESS for a in attempts):
-        return Cell(None, IN_PROGRESS, attempt_id=attempts[-1].pk)
-    opens_at = (override.opens_at if override and override.opens_at else None) or assessment.opens_at
-    if opens_at is not None and now < opens_at:
+        if released_only and (assessment.results_released_at is None or assessment.results_released_at > now):
+            return Cell(None, UNRELEASED, attempt_id=submitted[-1].pk)
+        cells = [_attempt_cell(assessment, attempt, window.due_at) for attempt in submitted]
+        pending = [cell for cell in cells if cell.status == PENDING]
+        if pending:
+            return max(pending, key=lambda cell: cell.provisional_percent or 0.0)
+        return max(cells, key=lambda cell: cell.percent or 0.0)
+    if window.opens_at is not None and now < window.opens_at:
         return Cell(None, NOT_OPEN)
+    ends_at = window.closes_at or window.due_at
+    if ends_at is None or now < ends_at:
+        return Cell(None, OPEN, closes_at=ends_at)
     return Cell(0.0, MISSING)
 
 
@@ -121,10 +179,15 @@ def _finish_row(row: StudentRow, columns: list[Column], categories: list[GradeCa
     weighted_sum = Decimal(0)
     weight_sum = Decimal(0)
     for category in categories:
-        members = [(index, column) for index, column in enumerate(columns)
-                   if column.category is not None and column.category.pk == category.pk
-                   and row.cells[column.key].percent is not None]
-        drop = min(category.drop_lowest, max(0, len(members) - 1))
+        in_category = [(index, column) for index, column in enumerate(columns)
+                       if column.category is not None and column.category.pk == category.pk
+                       and row.cells[column.key].status != EXCUSED]
+        members = [(index, column) for index, column in in_category if row.cells[column.key].percent is not None]
+        final = sum(1 for _, column in in_category if row.cells[column.key].is_final)
+        # Drop only as many as can no longer be among the kept ones: see the module docstring.
+        wanted = max(0, final - (len(in_category) - category.drop_lowest))
+        drop = min(category.drop_lowest, wanted, max(0, len(members) - 1))
+        row.category_progress[category.name] = CategoryProgress(len(in_category), final, category.drop_lowest, drop)
         lowest_first = sorted(members, key=lambda pair: (row.cells[pair[1].key].percent, pair[0]))
         for _, column in lowest_first[:drop]:
             row.cells[column.key].dropped = True
@@ -138,7 +201,7 @@ def _finish_row(row: StudentRow, columns: list[Column], categories: list[GradeCa
     row.weighted_total = float(weighted_sum / weight_sum) if weight_sum else None
 
 
-def _rows(course: Course, memberships: list[Membership], now: datetime) -> Gradebook:
+def _rows(course: Course, memberships: list[Membership], now: datetime, *, released_only: bool = False) -> Gradebook:
     columns, assessments, items = _columns(course)
     categories = list(course.categories.order_by("position", "name"))
     student_ids = [m.user_id for m in memberships]
@@ -161,7 +224,7 @@ def _rows(course: Course, memberships: list[Membership], now: datetime) -> Grade
         for key, assessment in assessments.items():
             row.cells[key] = _assessment_cell(
                 assessment, attempts.get((assessment.pk, user.pk), []), overrides.get((assessment.pk, user.pk)),
-                (assessment.pk, user.pk) in excused, now)
+                (assessment.pk, user.pk) in excused, now, user, released_only=released_only)
         for key, item in items.items():
             entry = entries.get((item.pk, user.pk))
             if entry is None:
@@ -184,9 +247,49 @@ def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
     return _rows(course, list(student_memberships(course)), now or clock.now())
 
 
-def student_gradebook_row(course: Course, student: Any, now: datetime | None = None) -> StudentRow:
+def student_gradebook_row(course: Course, student: Any, now: datetime | None = None, *,
+                          released_only: bool = False) -> StudentRow:
+    """`released_only`: the student's own view, where results not released yet are neither shown nor counted."""
     membership = student_memberships(course).get(user=student)
-    return _rows(course, [membership], now or clock.now()).rows[0]
+    return _rows(course, [membership], now or clock.now(), released_only=released_only).rows[0]
+
+
+def student_gradebook(course: Course, student: Any, now: datetime | None = None) -> Gradebook:
+    """The student's own gradebook (one row, released results only), with the columns to show it."""
+    membership = student_memberships(course).get(user=student)
+    return _rows(course, [membership], now or clock.now(), released_only=True)
+
+
+@dataclass(frozen=True)
+class LateInfo:
+    minutes: float
+    penalty_percent: float
+    raw_percent: float | None
+    final_percent: float | None
+
+    @property
+    def whole_minutes(self) -> int:
+        return math.ceil(self.minutes)
+
+
+def attempt_late_info(attempt: Attempt) -> LateInfo | None:
+    """How late a submitted attempt was against the student's own due time, and what it cost; None if on time."""
+    if attempt.submitted_at is None:
+        return None
+    assessment = attempt.assessment
+    due_at = effective_window(assessment, attempt.student).due_at
+    penalty = late_penalty_percent(assessment.late_policy, attempt.submitted_at, due_at)
+    late = minutes_late(attempt.submitted_at, due_at)
+    if not late:
+        return None
+    raw = None if attempt.score is None else attempt.score * 100
+    return LateInfo(late, penalty, raw, None if raw is None else raw * (1 - penalty / 100))
+
+
+def penalty_if_submitted_now(assessment: Assessment, student: Any, now: datetime | None = None) -> float:
+    """The percent a submission at `now` would lose (0 before the student's due time)."""
+    due_at = effective_window(assessment, student).due_at
+    return late_penalty_percent(assessment.late_policy, now or clock.now(), due_at)
 
 
 def _who(student: Any) -> dict[str, Any]:

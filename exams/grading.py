@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
 from exams import audit, clock
 from exams.access import is_course_staff
+from exams.locks import lock_attempt, locked_responses
 from exams.models import Attempt, Response
 from quizbank.checking import CheckResult, check
 from quizbank.models import Template, TemplateVersion, Variant
@@ -20,7 +22,9 @@ from quizbank.spec import Problem, TemplateError
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died mid-grading; another worker may take it over.
+# A claim older than this belongs to a worker that died mid-grading; another worker may take it over
+# (settings.GRADING_STALE_CLAIM_SECONDS; this is its default). A code job is bounded by the runner's limits
+# (seconds), so the default leaves a wide margin.
 STALE_CLAIM = timedelta(minutes=5)
 # What the student reads for an answer whose automatic grading failed; the reason is for staff only.
 ERROR_FEEDBACK = "This answer could not be graded automatically; your instructor has been told."
@@ -62,10 +66,27 @@ class AttemptReview:
     items: list[ReviewItem]
 
 
+def stale_claim() -> timedelta:
+    seconds = getattr(settings, "GRADING_STALE_CLAIM_SECONDS", None)
+    return timedelta(seconds=seconds) if seconds else STALE_CLAIM
+
+
 def _dispatch_code_grading(response_id: int) -> None:
+    transaction.on_commit(lambda: send_code_grading(response_id))
+
+
+def send_code_grading(response_id: int) -> bool:
+    """Send one code grading to the broker. A broker that is down (Redis restarting) must not fail the
+    submit that already committed: the response stays QUEUED and the redispatch sweep sends it later."""
     from exams.tasks import grade_code_response as task
 
-    transaction.on_commit(lambda: task.delay(response_id))
+    try:
+        task.delay(response_id)
+    except Exception as error:
+        logger.warning("response %s stays queued: the broker refused its grading (%s); the redispatch sweep "
+                       "will send it", response_id, error_reason(error))
+        return False
+    return True
 
 
 def _apply_check(response: Response, result: CheckResult, version: TemplateVersion, now: datetime) -> None:
@@ -163,8 +184,7 @@ def grade_submitted_responses(attempt: Attempt, variants: dict[int, Variant | Ex
     now = now or clock.now()
     # of=("self",): lock the responses only, not the slots and template versions joined for reading (shared
     # rows that other submits read: locking them deadlocks on PostgreSQL).
-    responses = (Response.objects.select_for_update(of=("self",)).filter(attempt=attempt)
-                 .select_related("slot__template_version").order_by("pk"))
+    responses = locked_responses(attempt_id=attempt.pk).select_related("slot__template_version")
     for response in responses:
         version = response.slot.template_version
         variant = variants.get(response.slot_id)
@@ -185,7 +205,7 @@ def flag_ungraded_responses(attempt_id: int, error: BaseException) -> None:
 
 
 def _refresh_locked(attempt_id: int) -> Attempt:
-    attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+    attempt = lock_attempt(attempt_id)
     totals = Response.objects.filter(attempt_id=attempt_id).aggregate(
         slots=Count("id"), total=Sum("score"),
         pending=Count("id", filter=Q(grading_state__in=Response.PENDING_STATES)))
@@ -202,8 +222,10 @@ def refresh_attempt_score(attempt_id: int) -> Attempt:
 
 
 def grade_code_response(response_id: int) -> bool:
-    """Celery task body. Claims the response with a conditional UPDATE (0 rows: another worker has it, or it
-    is already graded), runs the student's code against the tests, stores score and feedback.
+    """Celery task body. Claims the response with a conditional UPDATE (GONE: another worker has it, or it is
+    already graded), runs the student's code against the tests OUTSIDE any transaction, then stores score and
+    feedback only if its claim still stands: a worker whose claim went stale and was taken over writes nothing,
+    so an answer is graded once however many workers ran it. True iff this call stored the grade.
     Raises RunnerUnavailable (after releasing the claim) so the task can retry."""
     from quizbank.completion import grade_completion
     from quizbank.engine import RunnerUnavailable
@@ -211,11 +233,12 @@ def grade_code_response(response_id: int) -> bool:
 
     from exams.fair_use import CLAIMED, claim_code_grading
 
-    now = clock.now()
+    claimed_at = clock.now()
     # Refused when taken, graded, or when the student already has RUNNER_MAX_JOBS_PER_STUDENT jobs running
     # (then it stays QUEUED for exams.fair_use.dispatch_waiting).
-    if claim_code_grading(response_id, now, STALE_CLAIM) != CLAIMED:
+    if claim_code_grading(response_id, claimed_at, stale_claim()) != CLAIMED:
         return False
+    mine = Response.objects.filter(pk=response_id, grading_state=Response.GRADING, grading_claimed_at=claimed_at)
     response = Response.objects.select_related("slot__template_version").get(pk=response_id)
     version = response.graded_version or response.slot.template_version
     try:
@@ -224,24 +247,25 @@ def grade_code_response(response_id: int) -> bool:
         graded = {"score": float(grade.score), "feedback": grade.summary,
                   "feedback_data": grade.student_feedback()}
     except RunnerUnavailable:
-        Response.objects.filter(pk=response_id, grading_state=Response.GRADING).update(
-            grading_state=Response.QUEUED, grading_claimed_at=None)
+        mine.update(grading_state=Response.QUEUED, grading_claimed_at=None)
         raise
     except Exception as error:  # whatever else: staff see it and retry; the task must not loop on it
         logger.warning("code response %s could not be graded: %s", response_id, error_reason(error), exc_info=True)
         with transaction.atomic():
-            Attempt.objects.select_for_update().get(pk=response.attempt_id)
-            Response.objects.filter(pk=response_id, grading_state=Response.GRADING).update(
-                **_error_fields(version, error))
+            lock_attempt(response.attempt_id)
+            written = mine.update(**_error_fields(version, error))
             _refresh_locked(response.attempt_id)
-        return True
+        return bool(written)
     with transaction.atomic():
-        Attempt.objects.select_for_update().get(pk=response.attempt_id)
-        Response.objects.filter(pk=response_id, grading_state=Response.GRADING).update(
-            grading_state=Response.GRADED, valid=True, graded_at=clock.now(), graded_version=version,
-            graded_by=None, grading_error="", **graded)
+        lock_attempt(response.attempt_id)
+        written = mine.update(grading_state=Response.GRADED, valid=True, graded_at=clock.now(),
+                              graded_version=version, graded_by=None, grading_error="", grading_claimed_at=None,
+                              **graded)
         _refresh_locked(response.attempt_id)
-    return True
+    if not written:
+        logger.warning("code response %s: this worker's claim was taken over (stale); its grade is not stored",
+                       response_id)
+    return bool(written)
 
 
 def grade_manually(response: Response, grader: Any, score: float, feedback: str = "", *, reason: str = "",
@@ -261,10 +285,10 @@ def grade_manually(response: Response, grader: Any, score: float, feedback: str 
         raise ValueError("This attempt has not been submitted yet.")
     now = now or clock.now()
     with transaction.atomic():
-        Attempt.objects.select_for_update().get(pk=response.attempt_id)
-        locked = (Response.objects.select_for_update(of=("self",))
+        lock_attempt(response.attempt_id)
+        locked = (locked_responses(pk=response.pk)
                   .select_related("slot__template_version", "attempt__assessment__course", "attempt__student",
-                                  "graded_by").get(pk=response.pk))
+                                  "graded_by").get())
         action = check_grade_change(locked, grader, reason)  # on the locked row: the grade it would replace
         before = grade_snapshot(locked)
         Response.objects.filter(pk=response.pk).update(
@@ -312,9 +336,8 @@ def regrade_template(template: Template, new_version: TemplateVersion | None = N
                 variants[seed] = _fetch_variant(version, seed)
             with transaction.atomic():
                 attempt_id = Response.objects.filter(pk=response_id).values_list("attempt_id", flat=True).get()
-                Attempt.objects.select_for_update().get(pk=attempt_id)
-                response = (Response.objects.select_for_update(of=("self",)).select_related("slot")
-                            .get(pk=response_id))
+                lock_attempt(attempt_id)
+                response = locked_responses(pk=response_id).select_related("slot").get()
                 before = (response.score, response.valid, response.grading_state)
                 if not _grade_one(response, variants[seed], version, now):
                     errors += 1
@@ -353,9 +376,9 @@ def retry_response_grading(response: Response, by: Any, *, now: datetime | None 
     version = template.current_version or slot.template_version
     variant = _fetch_variant(version, slot.seed)  # outside the transaction: a cache miss runs the sandbox
     with transaction.atomic():
-        Attempt.objects.select_for_update().get(pk=response.attempt_id)
-        locked = (Response.objects.select_for_update(of=("self",))
-                  .select_related("slot__template", "attempt__assessment", "attempt__student").get(pk=response.pk))
+        lock_attempt(response.attempt_id)
+        locked = (locked_responses(pk=response.pk)
+                  .select_related("slot__template", "attempt__assessment", "attempt__student").get())
         if locked.grading_state != Response.ERROR:  # graded or retried by someone else meanwhile
             return locked
         before = {"grading_state": locked.grading_state, "grading_error": locked.grading_error,

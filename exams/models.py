@@ -124,6 +124,10 @@ class Assessment(models.Model):
     pregen_total = models.PositiveIntegerField(default=0)
     pregen_message = models.TextField(blank=True)
     pregen_updated_at = models.DateTimeField(null=True, blank=True)
+    # Publishing's pre-flight (exams.publishing): templates the draws go around, {slug: reason}, honoured by
+    # plan_questions; and every failure found, [{slug, template_id, seed, cell, line, message, excluded}].
+    excluded_templates = models.JSONField(default=dict, blank=True)
+    preflight_problems = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -337,3 +341,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.target_label}"
+
+
+class StatisticsSnapshot(models.Model):
+    """A cached item analysis (exams.analytics): of one assessment, or of one template over a set of courses.
+    `signature` summarises the grades it was computed from; a different signature now means it is stale."""
+
+    scope = models.CharField(max_length=200, unique=True, help_text='"assessment:<id>" or "template:<id>:<courses>".')
+    assessment = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    compute_ms = models.FloatField(default=0.0)
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="A recomputation was sent to the worker.")
+    viewed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"statistics {self.scope}"

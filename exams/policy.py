@@ -72,8 +72,9 @@ def set_override(assessment: Assessment, student, *, extra_minutes: int = 0, ext
                       closes_at=closes_at, due_at=due_at, attempts_allowed=attempts_allowed, note=note),
     )
     # Extra time granted mid-attempt applies at once: the running attempt's deadline moves.
-    for attempt in Attempt.objects.select_for_update().filter(
-            assessment=assessment, student=student, state=Attempt.IN_PROGRESS):
+    # of=("self",) and pk order: Attempt's default ordering would join and lock the assessment and course rows.
+    for attempt in Attempt.objects.select_for_update(of=("self",), no_key=True).filter(
+            assessment=assessment, student=student, state=Attempt.IN_PROGRESS).order_by("pk"):
         attempt.deadline = compute_deadline(assessment, student, attempt.started_at)
         attempt.save(update_fields=["deadline"])
     who = {"student": student.pk, "student_name": student.get_full_name() or student.username,

@@ -13,9 +13,10 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, name="exams.pregenerate_assessment")
 def pregenerate_assessment_task(assessment_id: int) -> None:
-    from exams.assembly import pregenerate_assessment
+    """Routed to the `bulk` queue (settings): a publication's pre-flight and the class's variants."""
+    from exams.publishing import pregenerate_or_publish
 
-    pregenerate_assessment(assessment_id)
+    pregenerate_or_publish(assessment_id)
 
 
 @shared_task(bind=True, acks_late=True, name="exams.grade_code_response", max_retries=20,
@@ -23,11 +24,13 @@ def pregenerate_assessment_task(assessment_id: int) -> None:
 def grade_code_response(self, response_id: int) -> bool:
     from exams import clock
     from exams.fair_use import dispatch_waiting
-    from exams.grading import STALE_CLAIM, grade_code_response as grade
+    from exams.grading import grade_code_response as grade, stale_claim
 
     graded = grade(response_id)
     if graded:  # one of the student's jobs ended: their next queued responses may run now
-        dispatch_waiting(response_id, clock.now(), STALE_CLAIM)
+        # Which worker stored the grade: operators (and the two-worker test) read it from the worker's log.
+        logger.info("code response %s graded by %s", response_id, self.request.hostname or "this process")
+        dispatch_waiting(response_id, clock.now(), stale_claim())
     return graded
 
 
@@ -40,23 +43,26 @@ def auto_submit_expired() -> int:
 
 @shared_task(acks_late=True, name="exams.redispatch_stalled_grading")
 def redispatch_stalled_grading() -> int:
-    """Re-send code grading that is still queued after a while (a lost message, a broker restart) or whose
-    worker died mid-grading; the conditional claim makes a duplicate harmless."""
-    from datetime import timedelta
-
+    """Re-send code grading that is still queued after a while (a lost message, the broker down at submit,
+    a worker killed with its prefetched messages unacknowledged) or whose worker died mid-grading (its claim
+    is older than GRADING_STALE_CLAIM_SECONDS); the conditional claim makes a duplicate harmless.
+    Returns how many were sent."""
     from django.db.models import Q
 
     from exams import clock
-    from exams.grading import STALE_CLAIM
+    from exams.grading import send_code_grading, stale_claim
     from exams.models import Response
 
-    cutoff = clock.now() - STALE_CLAIM
-    stalled = list(Response.objects.filter(
-        Q(grading_state=Response.QUEUED, attempt__submitted_at__lt=cutoff - timedelta(minutes=1))
-        | Q(grading_state=Response.GRADING, grading_claimed_at__lt=cutoff)).values_list("pk", flat=True)[:500])
-    for response_id in stalled:
-        grade_code_response.delay(response_id)
-    return len(stalled)
+    now = clock.now()
+    cutoff = now - stale_claim()
+    # On a QUEUED response grading_claimed_at marks the last re-send: a backlog longer than the stale time is
+    # re-sent once per stale time, not on every sweep (each duplicate would cost a worker a claim).
+    waiting = Q(grading_state=Response.QUEUED, attempt__submitted_at__lt=cutoff) & (
+        Q(grading_claimed_at__isnull=True) | Q(grading_claimed_at__lt=cutoff))
+    stalled = list(Response.objects.filter(waiting | Q(grading_state=Response.GRADING, grading_claimed_at__lt=cutoff))
+                   .order_by("pk").values_list("pk", flat=True)[:500])
+    Response.objects.filter(pk__in=stalled, grading_state=Response.QUEUED).update(grading_claimed_at=now)
+    return sum(send_code_grading(response_id) for response_id in stalled)
 
 
 @shared_task(acks_late=True, name="exams.regrade_template")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exams.views import audit_log, common, records, staff, student
+from exams.views import analysis, assessments, audit_log, common, grades, records, staff, student
 
 app_name = "exams"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("courses/<int:course_id>/", staff.course_page, name="course"),
     path("courses/<int:course_id>/gradebook/", staff.gradebook_page, name="gradebook"),
     path("courses/<int:course_id>/gradebook.csv", staff.gradebook_csv, name="gradebook_csv"),
+    path("courses/<int:course_id>/gradebook/export/<slug:layout>", grades.lms_export, name="lms_export"),
+    path("courses/<int:course_id>/grades/", grades.my_grades, name="my_grades"),
+    path("manage/attempts/<int:attempt_id>/", grades.staff_attempt, name="staff_attempt"),
     path("manage/assessments/<int:assessment_id>/", staff.assessment_page, name="manage_assessment"),
     path("manage/assessments/<int:assessment_id>/publish", staff.publish_assessment, name="publish"),
     path("manage/assessments/<int:assessment_id>/progress.json", staff.publish_progress, name="publish_progress"),
@@ -33,6 +36,22 @@ urlpatterns = [
     path("courses/<int:course_id>/manual/<int:item_id>/", records.manual_item_page, name="manual_item"),
     path("courses/<int:course_id>/roster", records.upload_roster, name="upload_roster"),
     path("courses/<int:course_id>/roster/confirm", records.confirm_roster, name="confirm_roster"),
+    # building assessments and releasing results (instructors)
+    path("courses/<int:course_id>/assessments/new", assessments.new_assessment, name="new_assessment"),
+    path("courses/<int:course_id>/blueprint-pools", assessments.blueprint_pools, name="blueprint_pools"),
+    path("courses/<int:course_id>/templates/<slug:slug>/preview", assessments.template_preview,
+         name="template_preview"),
+    path("manage/assessments/<int:assessment_id>/edit", assessments.edit_assessment, name="edit_assessment"),
+    path("manage/assessments/<int:assessment_id>/duplicate", assessments.duplicate_assessment,
+         name="duplicate_assessment"),
+    path("manage/assessments/<int:assessment_id>/delete", assessments.delete_assessment, name="delete_assessment"),
+    path("manage/assessments/<int:assessment_id>/releases", assessments.release_controls, name="release_controls"),
+    path("manage/assessments/<int:assessment_id>/analysis/", analysis.assessment_analysis_page, name="assessment_analysis"),
+    path("manage/assessments/<int:assessment_id>/analysis/<slug:table>.csv", analysis.assessment_analysis_csv,
+         name="assessment_analysis_csv"),
+    path("manage/templates/<int:template_id>/analysis/", analysis.template_analysis_page, name="template_analysis"),
+    path("manage/templates/<int:template_id>/analysis/<slug:table>.csv", analysis.template_analysis_csv,
+         name="template_analysis_csv"),
     path("courses/<int:course_id>/audit/", audit_log.audit_page, name="audit_log"),
     path("courses/<int:course_id>/audit.csv", audit_log.audit_csv, name="audit_csv"),
 ]

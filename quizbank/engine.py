@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from runner.api import Cell, Job, JobResult, Limits, execute
+from runner.api import Cell, Job, JobError, JobResult, Limits, execute
 
 from quizbank.rendering import highlight_python, render_markdown
 from quizbank.spec import REGION_BEGIN, REGION_END, Problem, TemplateError, TemplateSpec, check_static
@@ -99,7 +99,7 @@ try:
 except BaseException as _qb_exc:
     if isinstance(_qb_exc, SyntaxError) and _qb_exc.filename == {filename!r} and _qb_exc.lineno:
         _qb_line = _qb_exc.lineno - _qb_region_start + 1
-        _qb_load_error = f"SyntaxError: {{_qb_exc.msg}} (line {{_qb_line}} of your code)"
+        _qb_load_error = f"SyntaxError: {{_qb_exc.msg}} (line {{_qb_line}} of {{_qb_fragment_label({filename!r})}})"
     else:
         _qb_load_error = _qb_describe_error(_qb_exc, _qb_region_start, _qb_region_length, {filename!r})
 """)
@@ -212,6 +212,8 @@ def _key_part(spec: TemplateSpec, raw: dict[str, Any], result: JobResult, seed: 
         key["option_sources"] = [options[i]["source"] for i in order]
     if spec.kind == "short" and spec.answer.get("format") == "manual":
         key["rubric"] = spec.answer.get("rubric", "")
+    if raw.get("misconception_values"):  # named mistakes of a non-MCQ template (item analysis, feedback)
+        key["misconception_values"] = raw["misconception_values"]
     if spec.kind == "completion":
         key["expected_tests"] = result.exports["__expected__"]
         key["reference"] = spec.reference
@@ -323,3 +325,84 @@ else:
     inputs = {**_grading_inputs(spec, seed, code), "__hidden__": hidden_test_names(spec)}
     return Job(cells=tuple(cells), inputs=inputs, exports=("__results__",), limits=template_limits(spec),
                trusted=False)
+
+
+# --- many seeds per job (pre-generation, pre-flight) ----------------------------------------------------
+# One job per variant leaves most of a variant's cost in the job itself (fork, prelude compile, teardown);
+# a batch job compiles the cells once and runs them for each seed in a fresh namespace (sandbox_batch.py).
+BATCH_SIZE = 100  # 1-10 ms a seed: a batch takes well under a second, far inside BATCH_LIMITS
+BATCH_LIMITS = Limits(cpu_seconds=60.0, wall_seconds=90.0)
+
+
+@lru_cache(maxsize=1)
+def batch_source() -> str:
+    return (Path(__file__).with_name("sandbox_batch.py")).read_text()
+
+
+def build_batch_job(spec: TemplateSpec, seeds: list[int]) -> Job:
+    """One job that runs `build_variant_job(spec, seed)`'s cells for every seed, each in a fresh namespace."""
+    single = build_variant_job(spec, seeds[0])
+    per_seed = template_limits(spec)
+    inputs = {key: value for key, value in single.inputs.items() if key != "__seed__"}
+    limits = Limits(cpu_seconds=BATCH_LIMITS.cpu_seconds, wall_seconds=BATCH_LIMITS.wall_seconds,
+                    memory_mb=per_seed.memory_mb, processes=per_seed.processes, file_size_mb=per_seed.file_size_mb,
+                    open_files=per_seed.open_files, output_kb=per_seed.output_kb * len(seeds))
+    return Job(cells=(Cell("batch", batch_source()),),
+               inputs={"__batch_cells__": [{"name": c.name, "source": c.source} for c in single.cells],
+                       "__batch_inputs__": inputs, "__batch_exports__": list(single.exports),
+                       "__batch_seeds__": list(seeds),
+                       "__batch_seed_seconds__": min(per_seed.cpu_seconds, per_seed.wall_seconds)},
+               exports=("__batch__",), limits=limits, trusted=True)
+
+
+def _variant_from(spec: TemplateSpec, seed: int, result: JobResult) -> GeneratedVariant:
+    raw = result.exports["__variant__"]
+    return GeneratedVariant(seed=seed, public=_public_part(spec, raw, seed), key=_key_part(spec, raw, result, seed),
+                            wall_ms=result.wall_ms)
+
+
+def _generate_or_error(spec: TemplateSpec, seed: int) -> GeneratedVariant | TemplateError:
+    try:
+        return generate(spec, seed, check=False)
+    except TemplateError as error:
+        return error
+
+
+def _run_batch(spec: TemplateSpec, seeds: list[int]) -> list[GeneratedVariant | TemplateError]:
+    result = execute(build_batch_job(spec, seeds))
+    if result.status == "refused":
+        raise RunnerUnavailable(result.message or "the runner refused the job")
+    if not result.ok:  # the batch as a whole broke a limit: each seed alone, as generate() would report it
+        return [_generate_or_error(spec, seed) for seed in seeds]
+    outcomes: list[GeneratedVariant | TemplateError] = []
+    for seed, entry in zip(seeds, result.exports["__batch__"]):
+        if "rerun" in entry:
+            outcomes.append(_generate_or_error(spec, seed))
+        elif "error" in entry:
+            error = JobError(traceback="", **entry["error"])
+            problems = problems_from_result(JobResult(status="error", error=error))
+            outcomes.append(TemplateError(problems, seed=seed, slug=spec.slug))
+        else:
+            outcomes.append(_variant_from(spec, seed, JobResult(status="ok", exports=entry["exports"],
+                                                                wall_ms=float(entry["wall_ms"]))))
+    return outcomes
+
+
+def seed_batches(seeds: list[int], size: int = BATCH_SIZE) -> list[list[int]]:
+    return [seeds[start:start + size] for start in range(0, len(seeds), size)]
+
+
+def generate_many(spec: TemplateSpec, seeds: list[int], *, check: bool = True,
+                  batch_size: int = BATCH_SIZE) -> list[GeneratedVariant | TemplateError]:
+    """`generate(spec, seed)` for every seed, in order, `batch_size` seeds per runner job; a seed that fails
+    is its TemplateError in the list (the others are unaffected). Blocking, one job at a time: run several
+    calls in threads to keep every sandbox busy. Raises RunnerUnavailable if the runner refuses."""
+    seeds = list(seeds)
+    if check:
+        problems = check_static(spec)
+        if problems:
+            return [TemplateError(problems, seed=seed, slug=spec.slug) for seed in seeds]
+    outcomes: list[GeneratedVariant | TemplateError] = []
+    for chunk in seed_batches(seeds, batch_size):
+        outcomes.extend(_run_batch(spec, chunk))
+    return outcomes

@@ -42,6 +42,16 @@ class Template(models.Model):
                               '{"format": "numeric", "rtol": 0.01} or {"format": "manual", "rubric": "..."}.')
     limits = models.JSONField(default=dict, blank=True, help_text='Runner limits, e.g. {"wall_seconds": 5}.')
     notes = models.TextField(blank=True, help_text="Authoring notes (e.g. why there are few distinct variants).")
+    mistakes = models.JSONField(
+        default=list, blank=True, help_text='Code completion: typical wrong fragments, e.g. [{"name": "no max '
+        'subtraction", "code": "return x.exp() / x.exp().sum()", "max_score": 0.5}]; the self-test fails the '
+        "template if one scores above its max_score.")
+    alternatives = models.JSONField(default=list, blank=True,
+                                    help_text="Code completion: other correct fragments; each must score full marks.")
+    DRAFT, READY = "draft", "ready"
+    STATUS_CHOICES = [(DRAFT, "Draft: saved without running every seed; never drawn into a quiz"),
+                      (READY, "Ready: passed the self-test on every checked seed")]
+    status = models.CharField(max_length=8, choices=STATUS_CHOICES, default=READY)
     is_active = models.BooleanField(default=True, help_text="Inactive templates are not drawn for new attempts.")
     source_path = models.CharField(max_length=300, blank=True, help_text="Notebook this template was imported from.")
     current_version = models.ForeignKey(
@@ -60,8 +70,9 @@ class Template(models.Model):
         return TemplateSpec.from_dict({name: getattr(self, name) for name in SPEC_FIELDS})
 
     def apply_spec(self, spec: TemplateSpec) -> None:
-        for name, value in spec.to_dict().items():
-            setattr(self, name, value)
+        data = spec.to_dict()
+        for name in SPEC_FIELDS:
+            setattr(self, name, data.get(name, []))  # only the empty optional lists are left out of to_dict
 
 
 SPEC_FIELDS = tuple(TemplateSpec.__dataclass_fields__)

@@ -8,12 +8,15 @@ scratch work and are ignored too.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 from django.db import transaction
+
+if TYPE_CHECKING:
+    import nbformat
 
 from quizbank.spec import Problem, TemplateError, TemplateSpec, check_static
 
@@ -31,6 +34,9 @@ PARTS: tuple[tuple[str, str, str], ...] = (
     ("public_tests", "public-tests", "code"),
     ("explanation", "explanation", "markdown"),
 )
+# Code-completion cells that may repeat: typical wrong fragments (metadata.quizbank: name, max_score) and
+# other correct fragments.
+MISTAKE_TAG, ALTERNATIVE_TAG = "mistake", "alternative"
 GENERATED_TAGS = {"about", "jupyter-setup"}
 METADATA_FIELDS = ("slug", "title", "kind", "type", "lectures", "tags", "answer", "limits", "notes")
 
@@ -53,6 +59,8 @@ class NotebookError(Exception):
 
 
 def spec_to_notebook(spec: TemplateSpec) -> nbformat.NotebookNode:
+    import nbformat  # imported when writing only: with its schema validator it costs ~0.3 s of every command
+
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}
@@ -77,14 +85,23 @@ def spec_to_notebook(spec: TemplateSpec) -> nbformat.NotebookNode:
         source = getattr(spec, field_name)
         if source:
             cells.append(_cell(cell_type, source, tag))
+    for index, mistake in enumerate(spec.mistakes, start=1):
+        cell = _cell("code", str(mistake.get("code", "")), MISTAKE_TAG, cell_id=f"mistake-{index}")
+        cell.metadata["quizbank"] = {key: value for key, value in mistake.items() if key != "code"}
+        cells.append(cell)
+    for index, code in enumerate(spec.alternatives, start=1):
+        cells.append(_cell("code", code, ALTERNATIVE_TAG, cell_id=f"alternative-{index}"))
     notebook.cells = cells
     return notebook
 
 
-def _cell(cell_type: str, source: str, tag: str) -> nbformat.NotebookNode:
+def _cell(cell_type: str, source: str, tag: str, cell_id: str | None = None) -> nbformat.NotebookNode:
+    import nbformat
+
     maker = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
     cell = maker(source)
     cell.metadata["tags"] = [tag]
+    cell["id"] = cell_id or tag  # stable ids: exporting twice gives the same bytes, so git diffs show edits only
     return cell
 
 
@@ -114,10 +131,28 @@ def notebook_to_spec(notebook: nbformat.NotebookNode, path: Path | str = "<noteb
             problems.append(Problem("metadata", f"metadata.quizbank.{dict_field} must be an object"))
 
     parts: dict[str, str] = {}
+    mistakes: list[dict[str, Any]] = []
+    alternatives: list[str] = []
     by_tag = {tag: (field_name, cell_type) for field_name, tag, cell_type in PARTS}
+    repeatable = {MISTAKE_TAG, ALTERNATIVE_TAG}
     for index, cell in enumerate(notebook.get("cells", []), start=1):
         tags = [t for t in cell.get("metadata", {}).get("tags", []) if t not in GENERATED_TAGS]
-        known = [t for t in tags if t in by_tag]
+        known = [t for t in tags if t in by_tag or t in repeatable]
+        if len(known) == 1 and known[0] in repeatable:
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else source
+            if cell.get("cell_type") != "code":
+                problems.append(Problem(f"cell {index}", f"a {known[0]} cell must be a code cell"))
+            elif known[0] == ALTERNATIVE_TAG:
+                alternatives.append(source)
+            else:
+                meta_block = cell.get("metadata", {}).get("quizbank", {})
+                if not isinstance(meta_block, dict):
+                    problems.append(Problem(f"cell {index}", "a mistake cell's metadata.quizbank must be an object "
+                                            "{name, max_score}"))
+                else:
+                    mistakes.append({**meta_block, "code": source})
+            continue
         if not known:
             continue
         if len(known) > 1:
@@ -138,6 +173,7 @@ def notebook_to_spec(notebook: nbformat.NotebookNode, path: Path | str = "<noteb
         "slug": meta["slug"], "title": meta["title"], "kind": meta["kind"], "qtype": meta["type"],
         "lectures": meta.get("lectures", []), "tags": meta.get("tags", []), "answer": meta.get("answer", {}),
         "limits": meta.get("limits", {}), "notes": meta.get("notes", ""), **parts,
+        "mistakes": mistakes, "alternatives": alternatives,
     }
     try:
         spec = TemplateSpec.from_dict(data)
@@ -150,14 +186,22 @@ def notebook_to_spec(notebook: nbformat.NotebookNode, path: Path | str = "<noteb
 
 
 def read_notebook(path: Path) -> TemplateSpec:
+    """Plain JSON: every field the template needs is checked by `notebook_to_spec` (nbformat's own reader
+    and schema validation are not needed to read ours, and were a large share of a command's start)."""
     try:
-        notebook = nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # nbformat raises several types for unreadable JSON
+        with open(path, encoding="utf-8") as handle:
+            notebook = json.load(handle)
+    except (OSError, ValueError) as exc:
         raise NotebookError(path, [Problem("file", f"not a readable notebook: {exc}")]) from exc
+    if not isinstance(notebook, dict) or notebook.get("nbformat") != 4 or not isinstance(notebook.get("cells"), list):
+        found = notebook.get("nbformat") if isinstance(notebook, dict) else type(notebook).__name__
+        raise NotebookError(path, [Problem("file", f"not a version 4 Jupyter notebook (nbformat {found!r})")])
     return notebook_to_spec(notebook, path)
 
 
 def write_notebook(spec: TemplateSpec, path: Path) -> None:
+    import nbformat
+
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(spec_to_notebook(spec), str(path))
 
@@ -176,16 +220,21 @@ class ImportReport:
     imported: list[str] = field(default_factory=list)  # slugs with a new version
     unchanged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "path: [part, line N] problem" lines
+    warnings: list[str] = field(default_factory=list)  # weak-question warnings: reported, not fatal
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-def import_directory(directory: Path, *, run_seed: int | None = 0, user: Any = None) -> ImportReport:
+def import_directory(directory: Path, *, seeds: int | None = None, run_seed: int | None = 0,
+                     user: Any = None) -> ImportReport:
     """Import every notebook under `directory`, all or nothing: if any notebook is broken (unreadable,
-    invalid, or - unless run_seed is None - failing to produce a variant), nothing is imported."""
-    from quizbank.engine import generate
+    invalid, or failing the self-test on any of `seeds` seeds - default settings.QUIZBANK_CHECK_SEEDS;
+    `run_seed=None` or `seeds=0` skips running code), nothing is imported."""
+    from django.conf import settings
+
+    from quizbank.selftest import check_before_use
     from quizbank.services import save_spec
 
     report = ImportReport()
@@ -203,20 +252,30 @@ def import_directory(directory: Path, *, run_seed: int | None = 0, user: Any = N
             continue
         seen[spec.slug] = path
         specs.append((path, spec))
-    if run_seed is not None:
+    if seeds is None:
+        seeds = int(getattr(settings, "QUIZBANK_CHECK_SEEDS", 20))
+    if run_seed is not None and seeds > 0:
         for path, spec in specs:
-            try:
-                generate(spec, run_seed, check=False)
-            except TemplateError as error:
-                report.errors.extend(f"{path}: seed {run_seed}: {problem}" for problem in error.problems)
+            if _already_checked(spec):
+                continue  # this very content was checked when it was imported or saved as ready
+            checked = check_before_use(spec, seeds)
+            report.errors.extend(f"{path}: {failure.describe()}" for failure in checked.failures)
+            report.warnings.extend(f"{path}: warning {warning.describe()}" for warning in checked.warnings)
     if report.errors:
         return report
     with transaction.atomic():
         for path, spec in specs:
             template_before = _current_hash(spec.slug)
-            save_spec(spec, user=user, source_path=_display_path(path, directory))
+            save_spec(spec, user=user, source_path=_display_path(path, directory), ready=True)
             (report.unchanged if template_before == spec.content_hash() else report.imported).append(spec.slug)
     return report
+
+
+def _already_checked(spec: TemplateSpec) -> bool:
+    from quizbank.models import Template
+
+    return Template.objects.filter(slug=spec.slug, status=Template.READY,
+                                   current_version__content_hash=spec.content_hash()).exists()
 
 
 def _current_hash(slug: str) -> str | None:

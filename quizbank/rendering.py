@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+from functools import lru_cache
 
 import markdown
 import nh3
@@ -63,12 +65,31 @@ def sanitise_html(fragment: str | None) -> str:
     return _CLEANER.clean(fragment)
 
 
+@lru_cache(maxsize=1024)
 def highlight_python(code: str) -> str:
     if not code:
         return ""
     return sanitise_html(highlight(code, PythonLexer(), _FORMATTER))
 
 
+_local = threading.local()
+
+
+def _markdown_converter() -> markdown.Markdown:
+    """One converter per thread, reset before each use: building one costs more than most conversions
+    (pre-generation renders thousands of stems and options). A Markdown instance is not thread-safe."""
+    converter = getattr(_local, "markdown", None)
+    if converter is None:
+        converter = _local.markdown = markdown.Markdown(
+            extensions=["fenced_code", "codehilite", "tables", "sane_lists"],
+            # align= rather than style=: the sanitiser keeps no style attribute.
+            extension_configs={"codehilite": {"guess_lang": False, "css_class": "highlight"},
+                               "tables": {"use_align_attribute": True}},
+        )
+    return converter
+
+
+@lru_cache(maxsize=4096)  # a pure function of its text; MCQ options repeat across a class's variants
 def render_markdown(text: str) -> str:
     if not text:
         return ""
@@ -87,13 +108,7 @@ def render_markdown(text: str) -> str:
 
     parts = _FENCE_RE.split(text)
     protected = "".join(part if _FENCE_RE.fullmatch(part) else protect_math(part) for part in parts)
-    rendered = markdown.markdown(
-        protected,
-        extensions=["fenced_code", "codehilite", "tables", "sane_lists"],
-        # align= rather than style=: the sanitiser keeps no style attribute.
-        extension_configs={"codehilite": {"guess_lang": False, "css_class": "highlight"},
-                           "tables": {"use_align_attribute": True}},
-    )
+    rendered = _markdown_converter().reset().convert(protected)
     return sanitise_html(re.sub(r"\x00(\d+)\x00", lambda m: stash[int(m.group(1))], rendered))
 
 

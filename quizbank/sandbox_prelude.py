@@ -293,6 +293,23 @@ def _qb_short_answer(namespace, answer_config):
     raise QuizbankPartError("metadata", f"unknown answer format {answer_format!r}")
 
 
+def _qb_misconception_values(namespace):
+    """Non-MCQ templates may name mistakes too: the value each one computes, kept in the key so that a wrong
+    answer equal to it can be attributed to that mistake (exams.analytics.misconceptions)."""
+    misconceptions = namespace.get("misconceptions", {})
+    if not isinstance(misconceptions, dict):
+        raise QuizbankPartError("misconceptions", "`misconceptions` must be a dict {name: value}")
+    values = {}
+    for name, value in misconceptions.items():
+        try:
+            plain = _qb_plain(value)
+            _qb_json.dumps(plain)
+        except (TypeError, ValueError):
+            raise QuizbankPartError("misconceptions", f"misconception {name!r} must be a number, text, shape or list")
+        values[str(name)] = plain
+    return values
+
+
 def _qb_collect(namespace, spec):
     kind = spec["kind"]
     answer_config = spec.get("answer", {})
@@ -320,6 +337,8 @@ def _qb_collect(namespace, spec):
         variant["answer"] = output
     elif kind == "completion":
         variant["answer"] = namespace.get("_qb_reference_region", "")
+    if kind != "mcq":
+        variant["misconception_values"] = _qb_misconception_values(namespace)
     namespace.setdefault("answer", variant["answer"])  # the explanation may show the answer
     namespace["answer_text"] = variant["answer"] if kind == "mcq" else str(variant["answer"])  # as displayed
     variant["stem"] = _qb_render("stem", spec.get("stem", ""), namespace)
@@ -385,13 +404,18 @@ def _qb_test_values(namespace, names):
     return results
 
 
+def _qb_fragment_label(filename):
+    """Students read "your code"; authors (the reference, a listed mistake) read the cell's own name."""
+    return "your code" if filename == "<answer>" else f"the {filename.strip('<>')} cell"
+
+
 def _qb_describe_error(exc, region_start, region_length, filename):
     where = None
     for frame, lineno in _qb_traceback.walk_tb(exc.__traceback__):
         if frame.f_code.co_filename == filename:
             if region_start <= lineno < region_start + region_length:
-                where = f"line {lineno - region_start + 1} of your code"
+                where = f"line {lineno - region_start + 1} of {_qb_fragment_label(filename)}"
             else:
-                where = f"line {lineno} of the program"
+                where = f"line {lineno} of the {'program' if filename == '<answer>' else 'scaffold'}"
     text = f"{type(exc).__name__}: {exc}"[:500]
     return text + (f" ({where})" if where else "")

@@ -1,26 +1,45 @@
-"""Run a template over many seeds and report everything an author must fix before students see it."""
+"""Run a template over many seeds and report everything an author must fix before students see it.
+
+Two categories: *failures* (the template is broken for some seed, or a listed mistake earns too much: it
+must not be used) and *warnings* (the template works but is a weak question: a student could guess the
+answer from the options' ranks or lengths, one answer covers a large share of seeds, too few distinct
+variants, options too close to tell apart). Warnings never block; they are always shown.
+"""
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
 
 from quizbank.engine import GeneratedVariant, generate
 from quizbank.services import runner_width
-from quizbank.spec import Problem, TemplateError, TemplateSpec, check_static
+from quizbank.spec import Problem, TemplateError, TemplateSpec, _bound_names, check_static, nondeterminism_risks
 
 DEFAULT_SEEDS = 50
 DETERMINISM_SAMPLE = 5
+MISTAKE_SEEDS = 3  # seeds each listed mistake, alternative and the reference are graded on
 MIN_DISTINCT_VARIANTS = 20  # over 200 seeds; fewer must be explained in the template's notes
+SAME_RANK_SHARE = 0.75  # the correct option at one rank among numeric options in this share of seeds
+COMMON_ANSWER_SHARE = 0.4  # one short-answer value in this share of seeds
+MIN_SEEDS_FOR_PATTERNS = 5  # below this a pattern over seeds says nothing
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Failure:
-    category: str  # static, exception, timeout, nondeterministic, nan, ambiguous, collision, reference
+    """A failure, or (in `SelfTestReport.warnings`) a warning; `category` names its kind."""
+
+    category: str  # static, exception, timeout, nondeterministic, nan, ambiguous, collision, reference, mistake,
+    # alternative; warnings: same-rank, longest-option, common-answer, few-variants, close-options, id-or-hash
     message: str
     seeds: tuple[int, ...] = ()
+    part: str = ""  # the template part (cell) it is located in, when known
+    line: int | None = None
 
     def describe(self) -> str:
         if not self.seeds:
@@ -36,6 +55,7 @@ class SelfTestReport:
     variants_ok: int = 0
     distinct: int = 0
     failures: list[Failure] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)
     mean_ms: float = 0.0
     max_ms: float = 0.0
 
@@ -45,14 +65,24 @@ class SelfTestReport:
 
     def summary(self) -> str:
         status = "ok" if self.ok else f"{len(self.failures)} failure(s)"
+        if self.warnings:
+            status += f", {len(self.warnings)} warning(s)"
         return (f"{self.slug}: {status}; {self.variants_ok}/{self.seeds} seeds ok, {self.distinct} distinct variants, "
                 f"mean {self.mean_ms:.1f} ms, max {self.max_ms:.1f} ms")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"slug": self.slug, "ok": self.ok, "seeds": self.seeds, "variants_ok": self.variants_ok,
+                "distinct": self.distinct,
+                "failures": [{"category": f.category, "message": f.message, "seeds": list(f.seeds)} for f in self.failures],
+                "warnings": [{"category": w.category, "message": w.message, "seeds": list(w.seeds)} for w in self.warnings]}
 
 
 def categorise(problem: Problem) -> str:
     text = problem.message
     if problem.part == "runtime" and "timed out" in text:
         return "timeout"
+    if text.startswith("nondeterministic"):
+        return "nondeterministic"
     if "contains nan" in text.lower() or "contains inf" in text.lower() or "contains -inf" in text.lower():
         return "nan"
     if "options collide" in text or "an MCQ needs at least" in text:
@@ -62,11 +92,37 @@ def categorise(problem: Problem) -> str:
     return "exception"
 
 
-def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_sample: int = DETERMINISM_SAMPLE) -> SelfTestReport:
+class _Grouped:
+    """Failures of the same kind over many seeds become one line: the first seed's message, every seed."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], tuple[str, list[int], str, int | None]] = {}
+
+    def add(self, category: str, message: str, seed: int | None = None, key: str | None = None, part: str = "",
+            line: int | None = None) -> None:
+        entry = self.items.setdefault((category, key or message), (message, [], part, line))
+        if seed is not None:
+            entry[1].append(seed)
+
+    def failures(self) -> list[Failure]:
+        return [Failure(category, message, tuple(seeds), part, line)
+                for (category, _), (message, seeds, part, line) in self.items.items()]
+
+
+def _parallel(function: Callable[..., T], *argument_lists: list) -> list[T]:
+    with ThreadPoolExecutor(max_workers=runner_width()) as executor:
+        return list(executor.map(function, *argument_lists))
+
+
+def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_sample: int = DETERMINISM_SAMPLE,
+             mistake_seeds: int = MISTAKE_SEEDS) -> SelfTestReport:
+    """Seeds 0..seeds-1 in parallel on the runner pool, the first `determinism_sample` again, and (code
+    completion) the reference, the alternatives and the listed mistakes through the real grading."""
     report = SelfTestReport(slug=spec.slug, seeds=seeds)
     static = check_static(spec)
     if static:
-        report.failures = [Failure("static", str(problem)) for problem in static]
+        report.failures = [Failure("nondeterministic" if p.message.startswith("nondeterministic") else "static", str(p),
+                                   part=p.part, line=p.line) for p in static]
         return report
 
     def run(seed: int) -> GeneratedVariant | TemplateError:
@@ -76,39 +132,233 @@ def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_samp
             return error
 
     seed_list = list(range(seeds))
-    with ThreadPoolExecutor(max_workers=runner_width()) as executor:
-        outcomes = list(executor.map(run, seed_list))
-        sample = seed_list[:determinism_sample]
-        again = list(executor.map(run, sample))
+    sample = seed_list[:determinism_sample]
+    outcomes_all = _parallel(run, seed_list + sample)
+    outcomes, again = outcomes_all[:seeds], outcomes_all[seeds:]
 
-    grouped: dict[tuple[str, str], list[int]] = {}
+    grouped = _Grouped()
     fingerprints: list[str] = []
     timings: list[float] = []
+    ok_variants: list[GeneratedVariant] = []
     for seed, outcome in zip(seed_list, outcomes):
         if isinstance(outcome, TemplateError):
             for problem in outcome.problems:
-                grouped.setdefault((categorise(problem), str(problem)), []).append(seed)
+                grouped.add(categorise(problem), str(problem), seed, part=problem.part, line=problem.line)
             continue
+        ok_variants.append(outcome)
         fingerprints.append(outcome.question_fingerprint())
         timings.append(outcome.wall_ms)
         answer_problem = _answer_problem(outcome)
         if answer_problem:
-            grouped.setdefault(answer_problem, []).append(seed)
+            grouped.add(*answer_problem, seed)
     for seed, first, second in zip(sample, outcomes, again):
-        if isinstance(first, GeneratedVariant) and isinstance(second, GeneratedVariant):
-            if first.fingerprint() != second.fingerprint():
-                grouped.setdefault(("nondeterministic", "the same seed gave a different variant"), []).append(seed)
-        elif isinstance(first, GeneratedVariant) != isinstance(second, GeneratedVariant):
-            grouped.setdefault(("nondeterministic", "the same seed failed once and worked once"), []).append(seed)
+        difference = _difference(spec, first, second)
+        if difference:
+            grouped.add("nondeterministic", difference, seed, key="differs")
+    _grade_fragments(spec, ok_variants[:mistake_seeds], grouped)
 
-    report.failures = [Failure(category, message, tuple(failed)) for (category, message), failed in grouped.items()]
+    report.failures = grouped.failures()
     report.variants_ok = len(fingerprints)
     report.distinct = len(Counter(fingerprints))
     if timings:
         report.mean_ms = sum(timings) / len(timings)
         report.max_ms = max(timings)
+    report.warnings = weak_question_warnings(spec, ok_variants, report.distinct, seeds)
     return report
 
+
+# --- non-determinism, located ---------------------------------------------------------------------
+
+def _difference(spec: TemplateSpec, first: GeneratedVariant | TemplateError,
+                second: GeneratedVariant | TemplateError) -> str | None:
+    """What differed between two runs of one seed, naming the variable, the cell that sets it and both values."""
+    if isinstance(first, TemplateError) and isinstance(second, TemplateError):
+        return None
+    if isinstance(first, TemplateError) or isinstance(second, TemplateError):
+        error = first if isinstance(first, TemplateError) else second
+        return f"nondeterministic: the same seed failed once ({'; '.join(str(p) for p in error.problems)}) and worked once"
+    if first.fingerprint() == second.fingerprint():
+        return None
+    cells = _cells_binding(spec)
+    differences = []
+    first_params, second_params = first.key.get("params", {}), second.key.get("params", {})
+    for name in sorted(set(first_params) | set(second_params)):
+        if first_params.get(name) != second_params.get(name):
+            where = f" (set in {cells[name]})" if name in cells else ""
+            differences.append(f"`{name}`{where} was {_short(first_params.get(name))} then {_short(second_params.get(name))}")
+    if first.key.get("answer") != second.key.get("answer"):
+        where = f" (set in {cells['answer']})" if "answer" in cells else ""
+        differences.append(f"`answer`{where} was {_short(first.key.get('answer'))} then {_short(second.key.get('answer'))}")
+    if not differences:
+        for part in ("stem_md", "program", "scaffold", "options"):
+            if first.public.get(part) != second.public.get(part):
+                differences.append(f"the {part.removesuffix('_md')} was {_short(first.public.get(part))} "
+                                   f"then {_short(second.public.get(part))}")
+        if first.key.get("expected_tests") != second.key.get("expected_tests"):
+            differences.append("the reference's test values differed (a test draws from an unseeded source)")
+    return "nondeterministic: the same seed gave a different variant: " + "; ".join(differences or ["its content differed"])
+
+
+def _cells_binding(spec: TemplateSpec) -> dict[str, str]:
+    cells: dict[str, str] = {}
+    for part in ("parameters", "solution", "misconceptions", "tests", "public_tests"):
+        try:
+            for name in _bound_names(getattr(spec, part)):
+                cells.setdefault(name, f"the {part.replace('_', ' ')} cell")
+        except SyntaxError:
+            continue
+    return cells
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- mistakes and alternative solutions through the real grading ------------------------------------
+
+@dataclass(frozen=True)
+class FragmentGrade:
+    """One listed fragment (the reference, an alternative, a mistake) graded for one seed."""
+
+    label: str
+    kind: str  # reference, alternative, mistake
+    seed: int
+    score: float
+    cap: float  # the reference and alternatives need 1.0; a mistake may earn at most its max_score
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.score >= 1.0 if self.kind != "mistake" else self.score <= self.cap + 1e-9
+
+
+def grade_fragments(spec: TemplateSpec, variants: list[GeneratedVariant]) -> list[FragmentGrade]:
+    """The reference, each alternative and each mistake through the real grading (both jobs), per variant."""
+    if spec.kind != "completion" or not variants:
+        return []
+    from quizbank.completion import grade_completion
+
+    fragments: list[tuple[str, str, str, float]] = [("the reference", "reference", spec.reference, 1.0)]
+    fragments += [(f"alternative {i}", "alternative", code, 1.0) for i, code in enumerate(spec.alternatives, start=1)]
+    fragments += [(f"mistake {m['name']!r}", "mistake", m["code"], float(m["max_score"])) for m in spec.mistakes]
+    jobs = [(fragment, variant) for fragment in fragments for variant in variants]
+
+    def grade(job: tuple[tuple[str, str, str, float], GeneratedVariant]) -> FragmentGrade:
+        (label, kind, code, cap), variant = job
+        graded = grade_completion(spec, variant.seed, variant.key["expected_tests"], code)
+        failed = [o.message for o in graded.outcomes if o.visible and not o.passed and o.message]
+        return FragmentGrade(label, kind, variant.seed, graded.score, cap, " ".join([graded.summary, *failed[:2]])[:300])
+
+    return _parallel(grade, jobs)
+
+
+def _grade_fragments(spec: TemplateSpec, variants: list[GeneratedVariant], grouped: _Grouped) -> None:
+    for graded in grade_fragments(spec, variants):
+        if graded.ok:
+            continue
+        if graded.kind == "mistake":
+            grouped.add("mistake", f"{graded.label} scores {graded.score:.2f}, above its max_score {graded.cap:g}: the "
+                        "tests do not catch this mistake", graded.seed, key=graded.label, part="mistakes")
+        else:
+            grouped.add(graded.kind, f"{graded.label} is correct but the grading gives it {graded.score:.2f}: "
+                        f"{graded.detail}", graded.seed, key=graded.label,
+                        part="reference" if graded.kind == "reference" else "alternatives")
+
+
+# --- weak questions ---------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^\s*\$?\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*\$?\s*$")
+
+
+def _as_number(text: str) -> float | None:
+    match = _NUMBER.match(text.replace("−", "-"))
+    return float(match.group(1)) if match else None
+
+
+def _display_unit(text: str) -> float:
+    """The value of one step in the last digit shown: '0.125' -> 0.001, '1.5e-3' -> 0.0001, '12' -> 1."""
+    mantissa, _, exponent = text.strip().strip("$").strip().lower().partition("e")
+    decimals = len(mantissa.split(".", 1)[1]) if "." in mantissa else 0
+    return 10.0 ** (-decimals + (int(exponent) if exponent.lstrip("+-").isdigit() else 0))
+
+
+def _rank_name(rank: int, count: int) -> str:
+    if rank == 0:
+        return "the smallest"
+    if rank == count - 1:
+        return "the largest"
+    return f"number {rank + 1} from the smallest"
+
+
+def weak_question_warnings(spec: TemplateSpec, variants: list[GeneratedVariant], distinct: int,
+                           seeds: int) -> list[Failure]:
+    risks = nondeterminism_risks(spec)
+    warnings = [Failure("id-or-hash", "`id()` or `hash()` differs between runs; make sure nothing shown or compared "
+                        "depends on it: " + ", ".join(f"{p.part} line {p.line}" for p in risks),
+                        part=risks[0].part, line=risks[0].line)] if risks else []
+    if spec.kind == "mcq":
+        warnings += _option_warnings(variants)
+    if spec.kind == "short" and spec.answer.get("format", "numeric") != "manual" and len(variants) >= MIN_SEEDS_FOR_PATTERNS:
+        values = Counter(json.dumps(v.key.get("answer"), sort_keys=True) for v in variants)
+        value, count = values.most_common(1)[0]
+        if count / len(variants) >= COMMON_ANSWER_SHARE:
+            seeds_with = tuple(v.seed for v in variants if json.dumps(v.key.get("answer"), sort_keys=True) == value)
+            warnings.append(Failure("common-answer", f"the answer is {value} in {count} of {len(variants)} seeds: a "
+                                    "student can guess it; widen the parameter ranges", seeds_with))
+    threshold = min(MIN_DISTINCT_VARIANTS, seeds // 2)
+    if variants and distinct < threshold and not spec.notes.strip():
+        warnings.append(Failure("few-variants", f"only {distinct} distinct variants over {seeds} seeds, and the notes "
+                                f"do not say why (fewer than {threshold} must be explained in `notes`)"))
+    return warnings
+
+
+def _option_warnings(variants: list[GeneratedVariant]) -> list[Failure]:
+    warnings: list[Failure] = []
+    ranks: list[tuple[int, int, int]] = []  # (seed, rank, option count) where every option is a number
+    longest: list[int] = []
+    close: dict[str, list[int]] = {}
+    for variant in variants:
+        texts = [option["text"] for option in variant.public.get("options") or []]
+        correct = variant.key.get("correct_index")
+        if correct is None or len(texts) < 2:
+            continue
+        lengths = [len(text) for text in texts]
+        if all(lengths[correct] > length for i, length in enumerate(lengths) if i != correct):
+            longest.append(variant.seed)
+        numbers = [_as_number(text) for text in texts]
+        if all(number is not None for number in numbers):
+            ordered = sorted(set(numbers))
+            if len(ordered) == len(numbers):
+                ranks.append((variant.seed, ordered.index(numbers[correct]), len(numbers)))
+            for i in range(len(texts)):
+                for j in range(i + 1, len(texts)):
+                    if _display_unit(texts[i]) >= 1 and _display_unit(texts[j]) >= 1:
+                        continue  # whole numbers one apart are different answers, not a rounding question
+                    unit = min(_display_unit(texts[i]), _display_unit(texts[j]))  # the finer one: '0.1' vs '0.05' is fine
+                    if abs(numbers[i] - numbers[j]) <= unit * 1.0001:
+                        close.setdefault(f"{texts[i]} and {texts[j]}", []).append(variant.seed)
+    if len(ranks) >= MIN_SEEDS_FOR_PATTERNS:
+        (rank, count), times = Counter((rank, count) for _, rank, count in ranks).most_common(1)[0]
+        if times / len(ranks) >= SAME_RANK_SHARE:
+            warnings.append(Failure("same-rank", f"the correct option is {_rank_name(rank, count)} of the {count} "
+                                    f"numeric options in {times} of {len(ranks)} seeds: a student can pick it without "
+                                    "solving; add misconceptions on both sides of the answer",
+                                    tuple(s for s, r, c in ranks if (r, c) == (rank, count))))
+    counted = sum(1 for v in variants if v.key.get("correct_index") is not None)
+    if counted >= MIN_SEEDS_FOR_PATTERNS and len(longest) == counted:
+        warnings.append(Failure("longest-option", f"the correct option is the longest text in all {counted} seeds: a "
+                                "student can pick it without solving", tuple(longest)))
+    if close:
+        pairs = sorted(close.items(), key=lambda item: -len(item[1]))
+        seeds_with = tuple(sorted({seed for _, seeds in pairs for seed in seeds}))
+        warnings.append(Failure("close-options", f"options differ by no more than their display precision (e.g. "
+                                f"{pairs[0][0]}): a student's rounding decides; show more digits "
+                                "(answer.option_format) or move the mistakes apart", seeds_with))
+    return warnings
+
+
+# --- answers no student should be asked for ----------------------------------------------------------
 
 _NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0(\.0*)?(?![\d.])")
 
@@ -126,3 +376,8 @@ def _answer_problem(variant: GeneratedVariant) -> tuple[str, str] | None:
         if option["text"].lower() in {"nan", "inf", "-inf"}:
             return "nan", f"an option reads {option['text']!r}"
     return None
+
+
+def check_before_use(spec: TemplateSpec, seeds: int) -> SelfTestReport:
+    """What import and the admin's Save run: every checked seed must pass (warnings are reported, not fatal)."""
+    return selftest(spec, seeds, determinism_sample=min(2, seeds), mistake_seeds=min(MISTAKE_SEEDS, seeds))

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from quizbank.engine import GeneratedVariant, generate
+from quizbank.engine import GeneratedVariant, generate, generate_many, seed_batches
 from quizbank.models import Template, TemplateVersion, Variant
 from quizbank.spec import TemplateError, TemplateSpec, check_static
 
@@ -22,14 +22,18 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def save_spec(spec: TemplateSpec, *, user: Any = None, source_path: str = "") -> Template:
+def save_spec(spec: TemplateSpec, *, user: Any = None, source_path: str = "", ready: bool | None = None) -> Template:
     """Create or update the template `spec.slug`; a change of content makes a new version.
-    Raises TemplateError (and saves nothing) if the spec has static problems."""
+    Raises TemplateError (and saves nothing) if the spec has static problems. `ready` sets the status
+    (True: ready to be drawn, False: a draft; None: a new template is ready, an existing one keeps its own).
+    The seeds are checked by the callers that accept authors' work (import, the admin's Save)."""
     problems = check_static(spec)
     if problems:
         raise TemplateError(problems, slug=spec.slug)
     template = Template.objects.select_for_update().filter(slug=spec.slug).first() or Template(slug=spec.slug)
     template.apply_spec(spec)
+    if ready is not None:
+        template.status = Template.READY if ready else Template.DRAFT
     if source_path:
         template.source_path = source_path
     template.save()
@@ -89,8 +93,9 @@ def pregenerate(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[TemplateError]:
     """Fill the variant cache for many (version, seed) pairs before a class starts. Returns the failures
-    (the rest are generated); `progress(done, total)` is called as it goes. Variants are generated on every
-    sandbox of the runner at once (threads only wait on the runner); the database is written from here."""
+    (the rest are generated); `progress(done, total)` is called as it goes. Variants are generated many seeds
+    per runner job (engine.generate_many), on every sandbox of the runner at once; the database is written
+    from this thread, a batch at a time."""
     pairs = list(pairs)
     failures: list[TemplateError] = []
     cached = {
@@ -103,20 +108,29 @@ def pregenerate(
     if progress is not None and done:
         progress(done, len(pairs))
 
-    def run(pair: tuple[TemplateVersion, int]) -> GeneratedVariant | TemplateError:
-        version, seed = pair
-        try:
-            return generate(specs[version.id], seed, check=False)
-        except TemplateError as error:
-            return error
+    seeds_of: dict[int, list[int]] = {}
+    for version, seed in todo:
+        seeds_of.setdefault(version.id, []).append(seed)
+    batches = [(version_id, chunk) for version_id, seeds in seeds_of.items() for chunk in seed_batches(seeds)]
 
-    with ThreadPoolExecutor(max_workers=runner_width()) as executor:
-        for (version, _), outcome in zip(todo, executor.map(run, todo)):
-            if isinstance(outcome, TemplateError):
-                failures.append(outcome)
-            else:
-                _store(version, outcome)
-            done += 1
+    def run(batch: tuple[int, list[int]]) -> list[GeneratedVariant | TemplateError]:
+        version_id, chunk = batch
+        return generate_many(specs[version_id], chunk, check=False, batch_size=len(chunk))
+
+    # One thread more than sandboxes: while a thread renders its batch's HTML, its sandbox has the next job.
+    with ThreadPoolExecutor(max_workers=runner_width() + 1) as executor:
+        futures = {executor.submit(run, batch): batch for batch in batches}
+        for future in as_completed(futures):
+            version_id, chunk = futures[future]
+            rows = []
+            for outcome in future.result():
+                if isinstance(outcome, TemplateError):
+                    failures.append(outcome)
+                else:
+                    rows.append(Variant(version_id=version_id, seed=outcome.seed, public=outcome.public,
+                                        key=outcome.key, generation_ms=outcome.wall_ms))
+            Variant.objects.bulk_create(rows, ignore_conflicts=True)  # another worker may have stored some
+            done += len(chunk)
             if progress is not None:
                 progress(done, len(pairs))
     return failures
@@ -127,18 +141,36 @@ def runner_width() -> int:
     return settings.RUNNER_POOL_SIZE or os.cpu_count() or 1
 
 
-def preview(spec: TemplateSpec, seeds: Iterable[int]) -> list[GeneratedVariant | TemplateError]:
-    """Variants for the admin's side-by-side preview; nothing is cached (the spec may be unsaved)."""
-    results: list[GeneratedVariant | TemplateError] = []
+def preview(spec: TemplateSpec, seeds: Iterable[int], *, parallel: bool = True) -> list[GeneratedVariant | TemplateError]:
+    """Variants for the admin's side-by-side preview and preview_template; nothing is cached (the spec may be
+    unsaved). Seeds run on every sandbox at once unless `parallel` is False."""
     problems = check_static(spec)
     if problems:
         return [TemplateError(problems, slug=spec.slug)]
-    for seed in seeds:
+
+    def run(seed: int) -> GeneratedVariant | TemplateError:
         try:
-            results.append(generate(spec, seed, check=False))
+            return generate(spec, seed, check=False)
         except TemplateError as error:
-            results.append(error)
-    return results
+            return error
+
+    seeds = list(seeds)
+    if not parallel or len(seeds) < 2:
+        return [run(seed) for seed in seeds]
+    with ThreadPoolExecutor(max_workers=runner_width()) as executor:
+        return list(executor.map(run, seeds))
+
+
+def check_seeds() -> int:
+    """How many seeds import and the admin's Save run before accepting a template."""
+    return int(getattr(settings, "QUIZBANK_CHECK_SEEDS", 20))
+
+
+def check_before_save(spec: TemplateSpec, seeds: int | None = None) -> Any:
+    """The self-test a template must pass before it may be saved as ready (a SelfTestReport)."""
+    from quizbank.selftest import check_before_use  # the self-test builds on this module
+
+    return check_before_use(spec, check_seeds() if seeds is None else seeds)
 
 
 def find_template(slug: str) -> Template:

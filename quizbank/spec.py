@@ -10,6 +10,7 @@ import ast
 import hashlib
 import json
 import re
+import textwrap
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -31,10 +32,20 @@ PYTHON_PARTS = ("parameters", "solution", "misconceptions", "reference", "tests"
 JINJA_PARTS = ("stem", "explanation", "program", "scaffold")
 TEXT_PARTS = ("parameters", "solution", "misconceptions", "stem", "program", "scaffold", "reference",
               "tests", "public_tests", "explanation")
+CODE_PARTS = (*PYTHON_PARTS, "program", "scaffold")
+# Optional list fields left out of `to_dict` when empty, so adding them changed no existing content hash.
+LIST_FIELDS = ("mistakes", "alternatives")
 
 REGION_BEGIN = "# >>> your code"
 REGION_END = "# <<< your code"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,78}[a-z0-9]$")
+# Calls whose value differs from run to run whatever the seed: a template using them cannot be reproduced.
+NONDETERMINISTIC_CALL = re.compile(
+    r"\b(time\.(time|time_ns|perf_counter|perf_counter_ns|monotonic|monotonic_ns|process_time)"
+    r"|os\.(urandom|getrandom|getpid)|uuid\.uuid[14]|(datetime|date)\.(now|today|utcnow)"
+    r"|secrets\.\w+|SystemRandom)\s*\(|\b(default_rng|random\.Random)\(\s*\)")
+# Deterministic in most uses (set membership) but not in others (ordering, printing): a warning only.
+RISKY_CALL = re.compile(r"(?<![\w.])(id|hash)\s*\(")
 LIMIT_KEYS = ("cpu_seconds", "wall_seconds", "memory_mb", "processes", "file_size_mb", "open_files", "output_kb")
 
 
@@ -88,12 +99,31 @@ class TemplateSpec:
     answer: dict[str, Any] = field(default_factory=dict)
     limits: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
+    # Code completion: typical wrong fragments, each {"name", "code", "max_score"} (the highest score the
+    # grading may give it), and other correct fragments, which must score full marks.
+    mistakes: tuple[dict[str, Any], ...] = ()
+    alternatives: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # One text, one form: a browser's CRLF or a lost final newline must not make a new version.
+        for name in TEXT_PARTS + ("notes",):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, normalise_text(value, code=name in CODE_PARTS))
+        object.__setattr__(self, "alternatives", tuple(normalise_text(str(a), code=True) for a in self.alternatives))
+        object.__setattr__(self, "mistakes", tuple(
+            {**m, "code": normalise_text(str(m.get("code", "")), code=True)} if isinstance(m, dict) else m
+            for m in self.mistakes))
 
     # --- serialisation -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["lectures"] = list(self.lectures)
         data["tags"] = list(self.tags)
+        for name in LIST_FIELDS:
+            data[name] = [dict(item) if isinstance(item, dict) else item for item in getattr(self, name)]
+            if not data[name]:
+                del data[name]
         return data
 
     @classmethod
@@ -110,6 +140,11 @@ class TemplateSpec:
         values["tags"] = tuple(str(x) for x in values.get("tags") or ())
         values["answer"] = dict(values.get("answer") or {})
         values["limits"] = dict(values.get("limits") or {})
+        for name in LIST_FIELDS:
+            items = values.get(name) or ()
+            if not isinstance(items, (list, tuple)):
+                raise TemplateError(Problem(name, f"{name} must be a list"))
+            values[name] = tuple(dict(item) if isinstance(item, dict) else item for item in items)
         try:
             return cls(**values)
         except TypeError as exc:
@@ -124,6 +159,14 @@ class TemplateSpec:
         if self.kind == "short":
             return str(self.answer.get("format", "numeric"))
         return {"mcq": "choice", "output": "output", "completion": "code"}[self.kind]
+
+
+def normalise_text(text: str, *, code: bool) -> str:
+    """LF line ends everywhere; code ends with exactly one newline (text parts keep their own ending)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if code:
+        return text.rstrip() + "\n" if text.strip() else ""
+    return text
 
 
 def check_static(spec: TemplateSpec) -> list[Problem]:
@@ -161,16 +204,90 @@ def check_static(spec: TemplateSpec) -> list[Problem]:
             problems.append(Problem(part, f"template syntax: {exc.message}", exc.lineno))
 
     problems.extend(_kind_problems(spec))
+    problems.extend(_mistake_problems(spec))
+    problems.extend(nondeterminism_problems(spec))
     return problems
 
 
-def _python_problems(part: str, source: str) -> list[Problem]:
+def _code_texts(spec: TemplateSpec) -> list[tuple[str, str]]:
+    texts = [(part, getattr(spec, part)) for part in CODE_PARTS]
+    texts += [(f"mistake {m.get('name', index + 1)!r}", str(m.get("code", "")))
+              for index, m in enumerate(spec.mistakes) if isinstance(m, dict)]
+    texts += [(f"alternative {index + 1}", code) for index, code in enumerate(spec.alternatives)]
+    return texts
+
+
+def _matching_lines(pattern: re.Pattern[str], spec: TemplateSpec) -> list[tuple[str, int, str]]:
+    found = []
+    for part, source in _code_texts(spec):
+        for number, line in enumerate(source.split("\n"), start=1):
+            match = pattern.search(line.split("#", 1)[0])
+            if match:
+                found.append((part, number, re.sub(r"\s*\(\s*\)?$", "", match.group(0))))
+    return found
+
+
+def nondeterminism_problems(spec: TemplateSpec) -> list[Problem]:
+    """Calls that give a different value on every run, whatever the seed (the self-test's re-runs would
+    catch them only by luck)."""
+    return [Problem(part, f"nondeterministic: `{call}(...)` differs from run to run; draw from `rng`, `np_rng` or "
+                    "torch instead", line) for part, line, call in _matching_lines(NONDETERMINISTIC_CALL, spec)]
+
+
+def nondeterminism_risks(spec: TemplateSpec) -> list[Problem]:
+    """`id()` and `hash()` of strings change between runs: fine for set membership, not for order or output."""
+    return [Problem(part, f"`{call}(...)` differs between runs; make sure nothing shown or compared depends on it",
+                    line) for part, line, call in _matching_lines(RISKY_CALL, spec)]
+
+
+def _mistake_problems(spec: TemplateSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    if (spec.mistakes or spec.alternatives) and spec.kind != "completion":
+        problems.append(Problem("mistakes", "mistakes and alternative solutions belong to code-completion templates; "
+                                "an MCQ's mistakes are its misconceptions"))
+    names: set[str] = set()
+    for index, mistake in enumerate(spec.mistakes, start=1):
+        where = f"mistake {index}"
+        if not isinstance(mistake, dict):
+            problems.append(Problem("mistakes", f"{where} must be an object {{name, code, max_score}}"))
+            continue
+        unknown = sorted(set(mistake) - {"name", "code", "max_score"})
+        if unknown:
+            problems.append(Problem("mistakes", f"{where}: unknown field(s) {', '.join(unknown)}"))
+        name = mistake.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(Problem("mistakes", f"{where} needs a name (what the student got wrong)"))
+        elif name in names:
+            problems.append(Problem("mistakes", f"two mistakes are named {name!r}"))
+        else:
+            names.add(name)
+            where = f"mistake {name!r}"
+        cap = mistake.get("max_score")
+        if not (_is_nonnegative_number(cap) and cap < 1):
+            problems.append(Problem("mistakes", f"{where}: max_score must be a number from 0 to below 1 "
+                                    "(the highest score the mistake may earn)"))
+        if not str(mistake.get("code", "")).strip():
+            problems.append(Problem("mistakes", f"{where} has no code"))
+        else:
+            problems.extend(_python_problems(where, str(mistake["code"]), dedent=True))
+    for index, code in enumerate(spec.alternatives, start=1):
+        if not code.strip():
+            problems.append(Problem("alternatives", f"alternative {index} is empty"))
+        else:
+            problems.extend(_python_problems(f"alternative {index}", code, dedent=True))
+    return problems
+
+
+def _python_problems(part: str, source: str, *, dedent: bool = False) -> list[Problem]:
     if not source.strip():
         return []
+    if dedent:  # a fragment for the scaffold's region: it may be indented, and `return` is fine there
+        source = "def _region():\n" + textwrap.indent(textwrap.dedent(source), "    ")
     try:
         ast.parse(source, filename=f"<cell {part}>")
     except SyntaxError as exc:
-        return [Problem(part, f"syntax error: {exc.msg}", exc.lineno)]
+        line = exc.lineno - 1 if dedent and exc.lineno else exc.lineno
+        return [Problem(part, f"syntax error: {exc.msg}", line)]
     return []
 
 

@@ -1,8 +1,10 @@
 """In headless Chromium: the gradebook of a realistic class (six students, nine quizzes with a missed, an
-excused and a late one, a midterm and project entries) and a student's results page with per-test feedback
-for a code-completion answer after release.
+excused and a late one, a midterm, a final still open and project entries), a score opening the staff attempt
+page, a student's own grades page, and a student's results page with per-test feedback for a code-completion
+answer after release.
 
-Set DLQUIZ_SCREENSHOTS=1 to (re)write docs/screenshots/gradebook.png and results-page.png.
+Set DLQUIZ_SCREENSHOTS=1 to (re)write docs/screenshots/gradebook.png, staff-attempt.png, my-grades.png and
+results-page.png.
 """
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ def realistic_class(course, instructor):
     now = clock.now()
     quizzes_category = course.categories.get(name="Quizzes")
     midterm_category = GradeCategory.objects.create(course=course, name="Midterm", weight=25, position=2)
-    GradeCategory.objects.create(course=course, name="Final", weight=25, position=3)
+    final_category = GradeCategory.objects.create(course=course, name="Final", weight=25, position=3)
     project_category = GradeCategory.objects.create(course=course, name="Team project", weight=25, position=0)
     opened = now - timedelta(days=30)
     quizzes = [Assessment.objects.create(course=course, title=f"Quiz {n}", kind=Assessment.QUIZ, category=quizzes_category,
@@ -62,6 +64,10 @@ def realistic_class(course, instructor):
     midterm = Assessment.objects.create(course=course, title="Midterm", kind=Assessment.EXAM, category=midterm_category,
                                         blueprint=[{"templates": ["web-double"]}], time_limit_minutes=60, opens_at=opened,
                                         state=Assessment.PUBLISHED, position=20)
+    # Open until the end of term and taken by nobody yet: shown "open", never counted as 0.
+    Assessment.objects.create(course=course, title="Final", kind=Assessment.EXAM, category=final_category,
+                              blueprint=[{"templates": ["web-double"]}], time_limit_minutes=60, opens_at=opened,
+                              closes_at=now + timedelta(days=60), state=Assessment.PUBLISHED, position=30)
     project = ManualGradeItem.objects.create(course=course, title="Team project", category=project_category)
     students = []
     for (username, first, last, student_id) in PEOPLE:
@@ -93,7 +99,7 @@ def realistic_class(course, instructor):
 def test_the_gradebook_of_a_realistic_class_shows_dropped_excused_late_and_missing_marks(context, course, bank,
                                                                                        instructor, realistic_class):
     page = context.new_page()
-    page.set_viewport_size({"width": 1500, "height": 900})  # 17 columns: every one visible without scrolling
+    page.set_viewport_size({"width": 1600, "height": 900})  # 18 columns: every one visible without scrolling
     log_in(page, "irene")
     page.goto(f"/courses/{course.pk}/gradebook/")
     table = page.locator("table.gradebook")
@@ -103,11 +109,39 @@ def test_the_gradebook_of_a_realistic_class_shows_dropped_excused_late_and_missi
     assert table.locator("tr", has_text="S005").locator(".cell-tag.excused").inner_text() == "excused"
     assert table.locator("tr", has_text="S004").locator(".cell-tag.late").inner_text() == "late −10%"
     assert table.locator(".cell-tag.dropped").count() == 6  # one dropped quiz per student
+    assert table.locator(".cell-tag.open").count() == 6  # the final is open for everyone: not a 0
+    sam = table.locator("tr", has_text="S001")
+    # Quizzes: best 8 of 9 (70 dropped) = 87.25; midterm 84; project 88; the open final is not counted.
+    assert sam.locator("td.total").inner_text() == "86.4"
+    late_title = table.locator("tr", has_text="S004").locator("td.late").get_attribute("title")
+    assert late_title == "Dropped (lowest quiz): not counted; submitted 20 min late: −10% (48.0 → 43.2)"
+    assert "best 8 of 9: 9 final so far, lowest dropped" in page.locator("#gradebook-legend").inner_text()
+    assert page.locator("#lms-blackboard").get_attribute("class") == "button"  # the highlighted download
     assert page.evaluate("document.querySelector('.table-wrap').scrollWidth <= document.querySelector('.table-wrap').clientWidth")
     screenshot(page, "gradebook")
+    sam.locator("a.score").first.click()
+    page.wait_for_url("**/manage/attempts/*/")
+    assert "Quiz 1, attempt 1" in page.locator("h1").inner_text()
 
 
-def test_after_release_a_student_sees_per_test_feedback_for_visible_tests_only(context, course, bank, student):
+def test_a_student_sees_their_grades_the_dropped_quiz_and_the_total_so_far(context, course, bank, realistic_class):
+    Assessment.objects.filter(course=course).update(results_released_at=clock.now() - timedelta(minutes=1))
+    page = context.new_page()
+    log_in(page, "olga")
+    page.click(f"#my-grades-{course.pk}")
+    page.wait_for_url("**/grades/")
+    quiz6 = realistic_class["quizzes"][5]
+    row = page.locator(f"#grade-a{quiz6.pk}")
+    assert "Missing: counts 0" in row.inner_text() and row.locator(".cell-tag.dropped").count() == 1
+    assert "Open: not counted yet" in page.locator("#my-assessments").inner_text()  # the final
+    # Quizzes: her missed Quiz 6 dropped, mean of the other eight 71.625; midterm 66; project 75; final open.
+    assert page.locator("#total-so-far").inner_text() == "70.9%"
+    assert "best 8 of 9: 9 final so far, lowest dropped" in page.locator("#category-averages").inner_text()
+    screenshot(page, "my-grades")
+
+
+def test_after_release_a_student_sees_per_test_feedback_for_visible_tests_only(context, course, bank, student,
+                                                                               instructor):
     save_spec(SQUARE_WITH_VISIBLE_TESTS)
     now = clock.now()
     quiz = make_quiz(course, slugs=["web-double", "web-pick", "web-print", "web-square-visible"], title="Quiz 3",
@@ -140,3 +174,11 @@ def test_after_release_a_student_sees_per_test_feedback_for_visible_tests_only(c
     assert "def square(x):" in page.locator(".question", has_text="Complete").inner_text()  # the given code, around the answer
     assert "test_square_of_zero" not in page.content() and "test_square_of_a_half" not in page.content()
     screenshot(page, "results-page")
+
+    staff_page = context.browser.new_context(base_url=page.url.split("/attempts/")[0]).new_page()
+    log_in(staff_page, "irene")
+    staff_page.goto(f"/manage/attempts/{attempt.pk}/")
+    assert "Key:" in staff_page.locator(".question", has_text="Which is").inner_text()
+    assert staff_page.locator(".question", has_text="Complete").locator(".feedback").inner_text().count("passed") >= 2
+    screenshot(staff_page, "staff-attempt")
+    staff_page.context.close()

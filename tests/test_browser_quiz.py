@@ -182,8 +182,9 @@ def test_an_instructor_publishes_grades_a_written_answer_and_downloads_the_csv(c
     page.goto(f"/manage/assessments/{draft.pk}/")
     app.conf.task_always_eager = True  # run pre-generation in the server thread, as a worker would
     try:
-        page.click("#publish-button")
-        page.wait_for_selector("[data-progress-url][data-status=done]")
+        # The publication (pre-flight + the class's variants) runs inside this request: wait for its end.
+        page.click("#publish-button", no_wait_after=True)
+        page.wait_for_selector("[data-progress-url][data-status=done]", timeout=120_000)
     finally:
         app.conf.task_always_eager = False
     draft.refresh_from_db()

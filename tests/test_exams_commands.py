@@ -59,13 +59,16 @@ def read_rows(path: Path) -> tuple[str, list[dict[str, str]]]:
     return text, list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
 
 
-def test_export_grades_writes_the_gradebook_csv_with_percentages_and_the_dropped_quiz(graded_class, tmp_path, capsys):
+def test_export_grades_writes_the_gradebook_csv_with_percentages_and_the_dropped_quiz(graded_class, tmp_path, capsys,
+                                                                                    frozen_clock):
+    frozen_clock.advance(days=2)  # both quizzes have closed: the quizzes not taken are missing
     out = tmp_path / "grades.csv"
     assert run("export_grades", graded_class.course.code, "--out", str(out)) == 0
     assert f"wrote 2 rows to {out}" in capsys.readouterr().out
     text, rows = read_rows(out)
     assert text.startswith("\ufeff")
-    assert list(rows[0]) == ["Student ID", "Name", "Email", "Quiz 1", "Quiz 2", "Dropped quiz", "Quiz average",
+    assert list(rows[0]) == ["Student ID", "Name", "Email", "Quiz 1", "Quiz 1 late (min)", "Quiz 1 late penalty (%)",
+                             "Quiz 2", "Quiz 2 late (min)", "Quiz 2 late penalty (%)", "Dropped quiz", "Quiz average",
                              "Quizzes (25%)", "Weighted total"]
     student = next(row for row in rows if row["Student ID"] == "S001")
     assert (student["Name"], student["Email"]) == (graded_class.student.get_full_name(), graded_class.student.email)

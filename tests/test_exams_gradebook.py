@@ -51,9 +51,10 @@ def test_the_lowest_quiz_is_dropped_and_the_quiz_average_is_the_mean_of_the_best
     assert row.category_averages["Quizzes"] == pytest.approx(sum(50 + n * 5 for n in range(1, 9)) / 8)
 
 
-def test_a_quiz_not_taken_counts_zero_and_is_therefore_the_one_dropped(classroom, syllabus):
+def test_a_quiz_not_taken_counts_zero_once_closed_and_is_therefore_the_one_dropped(classroom, syllabus, frozen_clock):
     for quiz in syllabus["quizzes"][:8]:
         scored(quiz, classroom.student, 0.9)
+    frozen_clock.freeze(T0 + timedelta(days=2))  # every quiz has closed
     row = row_for(gradebook(classroom.course), classroom.student)
     missing = row.cells[f"a{syllabus['quizzes'][8].pk}"]
     assert (missing.percent, missing.status, missing.dropped) == (0.0, "missing", True)
@@ -123,10 +124,11 @@ def read_csv(chunks) -> tuple[str, list[dict]]:
     return text, list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
 
 
-def test_the_gradebook_csv_has_one_row_per_student_with_every_column(classroom, syllabus):
+def test_the_gradebook_csv_has_one_row_per_student_with_every_column(classroom, syllabus, frozen_clock):
     for quiz in syllabus["quizzes"][:8]:
         scored(quiz, classroom.student, 0.75)
     excuse(syllabus["midterm"], classroom.other_student)
+    frozen_clock.freeze(T0 + timedelta(days=2))  # the quizzes have closed: Quiz 9 is missing
     text, rows = read_csv(gradebook_csv(classroom.course))
     assert text.startswith("\ufeffStudent ID,Name,Email,Quiz 1,")
     assert [row["Student ID"] for row in rows] == ["S001", "S002"]
@@ -166,3 +168,15 @@ def test_the_responses_csv_lists_every_slot_with_template_version_seed_answer_ke
     key = Variant.objects.get(version=short_slot.template_version, seed=short_slot.seed).key
     assert float(short_row["Correct answer"]) == 2 * key["params"]["a"]
     assert by_template["t-mcq-0"]["Score (%)"] == "100.00" and by_template["t-mcq-0"]["Graded at"]
+
+
+def test_the_gradebook_csv_gives_late_minutes_and_penalty_and_leaves_grades_not_final_empty(classroom, syllabus):
+    quiz = syllabus["quizzes"][0]
+    quiz.due_at = T0
+    quiz.save()
+    scored(quiz, classroom.student, 0.8, submitted_at=T0 + timedelta(minutes=11, seconds=5))
+    _, rows = read_csv(gradebook_csv(classroom.course))
+    mine = rows[0]
+    assert (mine["Quiz 1"], mine["Quiz 1 late (min)"], mine["Quiz 1 late penalty (%)"]) == ("72.00", "12", "10")
+    assert (mine["Quiz 2"], mine["Quiz 2 late (min)"], mine["Quiz 2 late penalty (%)"]) == ("", "", "")  # still open
+    assert mine["Midterm"] == "" and mine["Final"] == ""

@@ -20,6 +20,9 @@ def form_data(spec, **overrides) -> dict:
     data["answer"] = json.dumps(data["answer"])
     data["limits"] = json.dumps(data["limits"])
     data["is_active"] = "on"
+    data["status"] = "ready"
+    data["mistakes"] = json.dumps(data.get("mistakes", []))
+    data["alternatives"] = json.dumps(data.get("alternatives", []))
     data.update({"versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0", "versions-MIN_NUM_FORMS": "0",
                  "versions-MAX_NUM_FORMS": "1000"})
     data.update(overrides)

@@ -97,7 +97,7 @@ def test_the_course_page_and_the_gradebook_load_and_show_the_answer_as_waiting(f
     assert course_page.status_code == 200 and "1 failed" in course_page.content.decode()
     gradebook = client.get(f"/courses/{failed.attempt.assessment.course_id}/gradebook/")
     assert gradebook.status_code == 200
-    assert '<span class="badge pending" title="Waiting for grading">' in gradebook.content.decode()
+    assert '<td class="num" title="Waiting for grading: not counted yet">' in gradebook.content.decode()
 
 
 def test_the_grading_page_of_an_answer_to_a_broken_template_still_loads(failed, ta):

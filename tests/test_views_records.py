@@ -239,15 +239,16 @@ def test_the_gradebook_marks_dropped_excused_missing_and_late_cells_with_visible
     now = clock.now()
     on_time = make_quiz(course, slugs=["web-double"], title="Quiz 1", position=1)
     late = make_quiz(course, slugs=["web-double"], title="Quiz 2", position=2, due_at=now - timedelta(minutes=10))
-    make_quiz(course, slugs=["web-double"], title="Quiz 3", position=3)  # never taken: missing, the dropped one
+    make_quiz(course, slugs=["web-double"], title="Quiz 3", position=3,  # closed, never taken: missing, dropped
+              opens_at=now - timedelta(days=2), closes_at=now - timedelta(days=1))
     excused = make_quiz(course, slugs=["web-double"], title="Quiz 4", position=4)
     take(on_time, student)
     take(late, student)
     logged_in(instructor).post(f"/manage/assessments/{excused.pk}/excuse", {"student": student.pk})
     page = logged_in(instructor).get(f"/courses/{course.pk}/gradebook/").content.decode()
     row = page[page.index("S001"):page.index("</tr>", page.index("S001"))]
-    assert '<span class="score">100.0</span></td>' in row
-    assert '<span class="score">90.0</span> <span class="cell-tag late">late −10%</span>' in row
+    assert 'class="score">100.0</a></td>' in row  # the score opens the staff attempt page
+    assert 'class="score">90.0</a> <span class="cell-tag late">late −10%</span>' in row
     assert 'class="num dropped missing" title="Dropped (lowest quiz): not counted"' in row
     assert '<span class="cell-tag missing">missing</span> <span class="cell-tag dropped">dropped</span>' in row
     assert '<span class="cell-tag excused">excused</span>' in row

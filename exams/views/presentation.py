@@ -8,6 +8,7 @@ cache their rendered HTML, and rows cached before sanitising existed must not re
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.utils.html import escape
@@ -45,6 +46,13 @@ def split_scaffold(scaffold: str) -> tuple[str, str]:
     return "\n".join(lines[:start]).rstrip("\n"), "\n".join(lines[stop + 1:]).strip("\n")
 
 
+@lru_cache(maxsize=4096)
+def _highlighted(code: str) -> str:
+    # Most of a template's variants share its scaffold's text, and every reload shows it again: Pygments
+    # costs ~1 ms per scaffold, a dictionary look-up nothing.
+    return highlight_python(code)
+
+
 def _option_html(option: dict[str, Any]) -> str:
     if option.get("html"):
         return sanitise_html(option["html"])
@@ -78,8 +86,8 @@ def question_context(public: dict[str, Any], *, question: Any = None, item: Any 
     }
     if public.get("kind") == "completion":
         before, after = split_scaffold(public.get("scaffold", ""))
-        context["scaffold_before_html"] = highlight_python(before)
-        context["scaffold_after_html"] = highlight_python(after)
+        context["scaffold_before_html"] = _highlighted(before)
+        context["scaffold_after_html"] = _highlighted(after)
         context["starter"] = public.get("starter", "")
         context["editor_text"] = text if text else context["starter"]
     saved_at = getattr(question, "saved_at", None) if question is not None else None
@@ -130,5 +138,52 @@ def gradebook_table(book: Any) -> dict[str, Any]:
                               or [column.title for column in book.columns
                                   if row.cells.get(column.key) is not None and row.cells[column.key].dropped],
             "weighted_total": row.weighted_total,
+            "category_cells": [(row.category_averages.get(category.name),
+                                category_note(row.category_progress.get(category.name))) for category in book.categories],
         })
-    return {"columns": book.columns, "categories": book.categories, "rows": rows}
+    return {"columns": book.columns, "categories": book.categories, "rows": rows,
+            "legend": [(category, _class_note(book, category)) for category in book.categories]}
+
+
+def _class_note(book: Any, category: Any) -> str:
+    """The legend's note for a category: the most common progress over the class (overrides make it differ)."""
+    notes = [category_note(row.category_progress.get(category.name)) for row in book.rows]
+    return max(set(notes), key=notes.count) if notes else ""
+
+
+STATUS_LABELS = {
+    "graded": "Graded",
+    "pending": "Being graded: not counted yet",
+    "missing": "Missing: counts 0",
+    "excused": "Excused: not counted",
+    "not_open": "Not open yet",
+    "open": "Open: not counted yet",
+    "in_progress": "In progress: not counted yet",
+    "unreleased": "Submitted: results not released yet",
+    "not_entered": "Not entered yet",
+}
+
+
+def category_note(progress: Any) -> str:
+    """ "best 8 of 9: 5 final so far" for a category with drop-lowest; "5 of 9 final so far" otherwise."""
+    if progress is None or not progress.total:
+        return ""
+    if progress.drop_lowest:
+        note = f"best {progress.keep} of {progress.total}: {progress.final} final so far"
+        if progress.dropping:
+            note += f", lowest {progress.dropping} dropped" if progress.dropping > 1 else ", lowest dropped"
+        return note
+    return f"{progress.final} of {progress.total} final so far"
+
+
+def student_grades_table(book: Any) -> dict[str, Any]:
+    """A student's own gradebook row (exams.gradebook.student_gradebook) as lines a template lists."""
+    row = book.rows[0]
+    lines = []
+    for column in book.columns:
+        cell = row.cells[column.key]
+        lines.append({"column": column, "cell": cell, "label": STATUS_LABELS.get(cell.status, cell.status),
+                      "shown_percent": cell.percent if cell.percent is not None else cell.provisional_percent})
+    categories = [{"category": category, "average": row.category_averages.get(category.name),
+                   "note": category_note(row.category_progress.get(category.name))} for category in book.categories]
+    return {"lines": lines, "categories": categories, "total": row.weighted_total, "row": row}

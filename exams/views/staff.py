@@ -10,10 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exams import assembly, attempts, exports, grading
+from exams import assembly, attempts, exports, grading, lms_exports, publishing
 from exams import gradebook as gradebook_service
 from exams.forms import ExcuseForm, ManualGradeForm, OverrideForm, RegradeForm, RosterUploadForm
 from exams.grade_changes import is_override
@@ -68,6 +69,8 @@ def assessment_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
         "course": assessment.course,
         "can_manage": can_manage(request.user, assessment.course),
         "blueprint_problems": [] if assessment.is_published else assembly.check_blueprint(assessment),
+        "publishing": publishing.is_publishing(assessment),
+        "publication_problems": publication_problems(assessment),
         "templates_in_use": templates_in_use,
         "attempt_count": assessment.attempts.count(),
         "manual_pending": Response.objects.filter(attempt__assessment=assessment,
@@ -84,12 +87,24 @@ def assessment_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
 def publish_assessment(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = assessment_for_manager(request.user, assessment_id)
     try:
-        assembly.publish_assessment(assessment, by=request.user)
+        publishing.start_publishing(assessment, by=request.user)
     except assembly.AssemblyError as problem:
         messages.error(request, f"Not published: {problem}")
     else:
-        messages.success(request, f"{assessment.title} is published. Variants are being prepared for the class.")
+        messages.success(request, f"Publishing {assessment.title}: every template it can draw is checked and the "
+                                  "class's questions are prepared. Students can start once it says Published.")
     return redirect("exams:manage_assessment", assessment_id=assessment.pk)
+
+
+def publication_problems(assessment: Assessment) -> list[dict[str, Any]]:
+    """The pre-flight's failures, each with links to fix the template (admin) and preview it."""
+    listed = []
+    for problem in assessment.preflight_problems or []:
+        template_id = problem.get("template_id")
+        listed.append({**problem,
+                       "fix_url": reverse("admin:quizbank_template_change", args=[template_id]) if template_id else "",
+                       "preview_url": reverse("admin:quizbank_template_preview", args=[template_id]) if template_id else ""})
+    return listed
 
 
 @never_cache
@@ -99,10 +114,12 @@ def publish_progress(request: HttpRequest, assessment_id: int) -> JsonResponse:
     assessment = assessment_for_staff(request.user, assessment_id)
     return JsonResponse({
         "state": assessment.state,
+        "publishing": publishing.is_publishing(assessment),
         "status": assessment.pregen_state,
         "done": assessment.pregen_done,
         "total": assessment.pregen_total,
         "message": assessment.pregen_message,
+        "problems": publication_problems(assessment),
     })
 
 
@@ -229,6 +246,8 @@ def gradebook_page(request: HttpRequest, course_id: int) -> HttpResponse:
         "course": course,
         "table": gradebook_table(gradebook_service.gradebook(course)),
         "stuck_attempt_ids": set(attempts.stuck_attempts(assessment__course=course).values_list("pk", flat=True)),
+        "lms_layouts": lms_exports.LAYOUT_INFO,
+        "preferred_lms": lms_exports.preferred_layout(),
     })
 
 

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from exams import attempts, grading, policy
+from exams import attempts, clock, gradebook, grading, policy
+from exams.analytics.feedback import misconception_notes
 from exams.assembly import AssemblyError
 from exams.forms import AutosaveError, parse_autosave
 from exams.models import Attempt
@@ -31,12 +32,16 @@ NO_STORE = "no-store, private"
 def assessment_start_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = assessment_for_student(request.user, assessment_id)
     check = attempts.start_check(assessment, request.user)
+    now = clock.now()
+    due_at = check.window.due_at
     return render(request, "exams/assessment_start.html", {
         "assessment": assessment,
         "course": assessment.course,
-        "window": policy.effective_window(assessment, request.user),
+        "window": check.window,
         "check": check,
-        "past_attempts": Attempt.objects.filter(assessment=assessment, student=request.user).order_by("number"),
+        "past_attempts": check.attempts,
+        "due_passed": due_at is not None and now > due_at,
+        "late_penalty_now": gradebook.late_penalty_percent(assessment.late_policy, now, due_at),
     })
 
 
@@ -65,13 +70,16 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.is_open and (remaining is None or remaining > 0):
         return _quiz_page(request, attempt, remaining)
     review = grading.attempt_review(attempt)
+    notes = misconception_notes(attempt, review)
     response = render(request, "exams/attempt_result.html", {
         "attempt": attempt,
         "assessment": attempt.assessment,
         "course": attempt.assessment.course,
         "review": review,
+        "late": gradebook.attempt_late_info(attempt),
         "waiting_for_submission": attempt.is_open,  # time is up; the page or the beat job submits it
-        "items": [question_context(item.public, item=item) for item in review.items],
+        "items": [{**question_context(item.public, item=item), "misconception": notes.get(item.slot_id, "")}
+                  for item in review.items],
     })
     response["Cache-Control"] = NO_STORE
     return response
@@ -80,12 +88,19 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
 def _quiz_page(request: HttpRequest, attempt: Attempt, remaining: int | None) -> HttpResponse:
     questions = [question_context(question.public, question=question, verdict=question.verdict)
                  for question in attempts.attempt_questions(attempt)]
+    # Untimed work that only ends at the closing time (e.g. a practice open all term) shows that date, not a
+    # countdown of thousands of hours; the page still submits at the deadline.
+    time_limited = remaining is not None and policy.effective_window(
+        attempt.assessment, request.user).time_limit_seconds is not None
     response = render(request, "exams/attempt_quiz.html", {
         "attempt": attempt,
         "assessment": attempt.assessment,
         "course": attempt.assessment.course,
         "questions": questions,
         "remaining_seconds": remaining,
+        "time_limited": time_limited,
+        "closes_at": attempt.deadline if not time_limited else None,
+        "loaded_ms": int(clock.now().timestamp() * 1000),  # the server's clock orders tabs and devices
     })
     response["Cache-Control"] = NO_STORE
     return response

@@ -30,6 +30,8 @@
   var globalStatus = document.getElementById("global-save-status");
   var countdownEl = document.getElementById("countdown");
   var countdownLive = document.getElementById("countdown-live");
+  var offlineNotice = document.getElementById("offline-notice");
+  var supersededNotice = document.getElementById("superseded-notice");
 
   // --- helpers -------------------------------------------------------------------------------------
   function csrfToken() {
@@ -109,10 +111,12 @@
     else if (states.indexOf("error") >= 0) state = "error";
     else if (states.indexOf("saving") >= 0 || states.indexOf("unsaved") >= 0) state = "saving";
     else if (states.indexOf("saved") >= 0 || states.indexOf("unreadable") >= 0) state = "saved";
-    var text = { saved: "All answers saved", saving: "Saving…", offline: "Connection lost, retrying…",
+    var text = { saved: "All answers saved", saving: "Saving…", offline: "Connection lost: answers kept on this device",
                  error: "Some answers were not saved", idle: "" }[state];
+    if (superseded) { state = "error"; text = "Not saving in this tab"; }
     globalStatus.dataset.state = state;
     globalStatus.textContent = text;
+    if (offlineNotice) offlineNotice.hidden = state !== "offline" || superseded;
   }
   function isUnanswered(q) {
     var value = readValue(q).trim();
@@ -150,16 +154,21 @@
   }
 
   // --- saving --------------------------------------------------------------------------------------
-  // A save's sequence number: milliseconds since 1970 and a counter, so the server ignores a save that
-  // arrives after a newer one (also across tabs and reloads).
+  // A save's sequence number: when the server rendered this page (ms since 1970, the server's clock, so a
+  // device whose clock is wrong is still ordered right) times 2^21 plus a counter. The server ignores a save
+  // older than the one it holds, so once a newer tab or device has saved a question, the older page's saves
+  // of it come back "stale" and that page stops saving (below). Stays under 2^62 until the year 2039.
+  var TAB_STARTED = Number(form.dataset.loadedMs) || Date.now();
+  var TAB_ID = TAB_STARTED + "-" + Math.random().toString(36).slice(2);
   var seqCounter = 0;
-  function nextSeq() { seqCounter = (seqCounter + 1) % 1000; return Date.now() * 1000 + seqCounter; }
+  function nextSeq() { seqCounter = Math.min(seqCounter + 1, 2097151); return TAB_STARTED * 2097152 + seqCounter; }
   var backoffStep = 0;
   var retryTimer = null;
   var closed = false;
+  var superseded = false;
 
   function changed(q) {
-    if (closed) return;
+    if (closed || superseded) return;
     var value = readValue(q);
     if (value === q.confirmed && !q.inFlight) { storageClear(q.slot); setStatus(q, savedState(q)); showFormat(q); return; }
     storageSet(q.slot, value);
@@ -174,7 +183,7 @@
   }
 
   function save(q) {
-    if (closed) return Promise.resolve();
+    if (closed || superseded) return Promise.resolve();
     if (q.inFlight) { q.again = true; return q.inFlight; }
     var value = readValue(q);
     if (value === q.confirmed) { storageClear(q.slot); if (q.state !== "idle") { setStatus(q, savedState(q)); showFormat(q); } return Promise.resolve(); }
@@ -191,6 +200,13 @@
       });
     }).then(function (result) {
       q.inFlight = null;
+      if (result.status >= 200 && result.status < 300 && result.data.ok && result.data.stale) {
+        // Not saved: another tab or device has saved this question since this page was loaded.
+        storageSet(q.slot, value);
+        setStatus(q, "error", "Not saved");
+        supersede();
+        return;
+      }
       if (result.status >= 200 && result.status < 300 && result.data.ok) {
         backoffStep = 0;
         q.confirmed = value;
@@ -261,8 +277,10 @@
   }
   var lastAnnounced = null;
   function renderClock() {
-    if (!countdownEl || deadline === null) return;
+    if (deadline === null) return;
     var left = remainingSeconds();
+    if (left <= 0 && !timeUp && !superseded) onTimeUp();
+    if (!countdownEl) return;
     countdownEl.textContent = formatSeconds(left);
     countdownEl.classList.toggle("low", left <= 300 && left > 60);
     countdownEl.classList.toggle("over", left <= 60);
@@ -271,7 +289,6 @@
       lastAnnounced = minutes;
       countdownLive.textContent = minutes + (minutes === 1 ? " minute" : " minutes") + " left.";
     }
-    if (left <= 0 && !timeUp) onTimeUp();
   }
   function resync() {
     if (closed) return;
@@ -311,6 +328,32 @@
     if (notice) { notice.hidden = false; if (message) notice.querySelector("[data-message]").textContent = message; }
     setTimeout(function () { window.location.reload(); }, 2500);
   }
+
+  // --- one saving tab per attempt -----------------------------------------------------------------------
+  // Two tabs saving the same attempt would overwrite each other, each showing "Saved". The newest page
+  // announces itself; older tabs of this browser stop saving at once (other devices learn it from a stale save).
+  function supersede() {
+    if (superseded || closed) return;
+    superseded = true;
+    Object.keys(questions).forEach(function (slot) { clearTimeout(questions[slot].timer); });
+    clearTimeout(retryTimer);
+    form.inert = true;
+    form.classList.add("superseded");
+    if (supersededNotice) supersededNotice.hidden = false;
+    updateGlobalStatus();
+  }
+  var channel = null;
+  try { channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("dlquiz:attempt:" + ATTEMPT_ID) : null; } catch (e) { channel = null; }
+  if (channel) {
+    channel.onmessage = function (event) {
+      var data = event.data || {};
+      if (data.type === "hello" && data.tab !== TAB_ID) supersede();
+    };
+    channel.postMessage({ type: "hello", tab: TAB_ID });
+  }
+  var useThisTab = document.getElementById("use-this-tab");
+  // A fresh load reads what the server holds now, sends what only this tab had typed, and takes over.
+  if (useThisTab) useThisTab.addEventListener("click", function () { window.location.reload(); });
 
   // --- submit with confirmation -------------------------------------------------------------------
   var dialog = document.getElementById("submit-dialog");
@@ -421,7 +464,7 @@
   setInterval(resync, RESYNC_MS);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") resync(); else flushAll(); });
   window.addEventListener("beforeunload", function (event) {
-    if (!closed && (hasUnsaved() || hasRefused())) { flushAll(); event.preventDefault(); event.returnValue = ""; }
+    if (!closed && !superseded && (hasUnsaved() || hasRefused())) { flushAll(); event.preventDefault(); event.returnValue = ""; }
   });
 
   window.dlquiz = { flushAll: flushAll, questions: questions, remainingSeconds: remainingSeconds };

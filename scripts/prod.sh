@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The production profile on one machine: gunicorn + PostgreSQL + Redis, a Celery worker for grading, one for
+# pre-generation and practice, and beat as its own single process. docs/deploy.md explains each part.
+#
+#   bash scripts/prod.sh [--load]      # --load: import the question bank and the demo course first
+#
+# Uses the local PostgreSQL and Redis unless DATABASE_URL / CELERY_BROKER_URL / DJANGO_CACHE_URL say
+# otherwise. Logs and pid files go to var/log and var/run (never committed). Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+BIN=.venv/bin
+[ -x "$PY" ] || bash scripts/setup.sh
+
+load=0
+for arg in "$@"; do
+  case "$arg" in
+    --load) load=1 ;;
+    *) echo "usage: bash scripts/prod.sh [--load]" >&2; exit 2 ;;
+  esac
+done
+
+export DLQUIZ_PRODUCTION=1
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/dlquiz}
+export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}
+export DJANGO_CACHE_URL=${DJANGO_CACHE_URL:-redis://127.0.0.1:6379/1}
+export DJANGO_DB_CONN_MAX_AGE=${DJANGO_DB_CONN_MAX_AGE:-60}
+export WEB_BIND=${WEB_BIND:-127.0.0.1:8000}
+VAR=${DLQUIZ_VAR_DIR:-var}
+mkdir -p "$VAR/log" "$VAR/run"
+
+# The default database is created on first use (PostgreSQL's own tool, if it is installed).
+if [ "$DATABASE_URL" = "postgres://postgres@127.0.0.1:5432/dlquiz" ] && command -v createdb >/dev/null; then
+  createdb -h 127.0.0.1 -U postgres dlquiz 2>/dev/null || true
+fi
+
+$PY manage.py migrate --noinput -v0
+$PY manage.py collectstatic --noinput -v0
+if [ "$load" = 1 ]; then
+  echo "prod: importing the question bank and the demo course"
+  $PY manage.py import_templates bank
+  $PY manage.py load_demo > "$VAR/log/load_demo.txt"
+  cat "$VAR/log/load_demo.txt"
+fi
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo "prod: stopping"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
+
+# Threads share one warm runner pool per worker process (a prefork child would start a pool of its own).
+# Grading (quizzes, exams, and the timer's auto-submit on the default queue) never waits behind pre-generation.
+$BIN/celery -A config worker -Q grading,celery -n "grading@%h" --pool threads \
+  --concurrency "${GRADING_CONCURRENCY:-4}" --loglevel INFO --without-mingle --without-gossip \
+  --pidfile "$VAR/run/celery-grading.pid" > "$VAR/log/celery-grading.log" 2>&1 &
+pids+=($!)
+RUNNER_POOL_SIZE=${BULK_POOL_SIZE:-${RUNNER_POOL_SIZE:-0}} $BIN/celery -A config worker -Q bulk,practice \
+  -n "bulk@%h" --pool threads --concurrency "${BULK_CONCURRENCY:-2}" --loglevel INFO --without-mingle \
+  --without-gossip --pidfile "$VAR/run/celery-bulk.pid" > "$VAR/log/celery-bulk.log" 2>&1 &
+pids+=($!)
+# Exactly one beat, as its own process: a beat inside a worker outlives a kill -9 of that worker.
+$BIN/celery -A config beat --loglevel INFO --schedule "$VAR/celerybeat-schedule" \
+  --pidfile "$VAR/run/celery-beat.pid" > "$VAR/log/celery-beat.log" 2>&1 &
+pids+=($!)
+$BIN/gunicorn -c config/gunicorn.conf.py --pid "$VAR/run/gunicorn.pid" \
+  --error-logfile "$VAR/log/gunicorn.log" config.wsgi:application &
+pids+=($!)
+
+cat <<TXT
+
+  dlquiz (production profile) is running at  http://$WEB_BIND/
+  database $DATABASE_URL, broker $CELERY_BROKER_URL, cache $DJANGO_CACHE_URL
+  logs: $VAR/log/{gunicorn,celery-grading,celery-bulk,celery-beat}.log   Stop with Ctrl-C.
+
+TXT
+wait -n "${pids[@]}" || true
+echo "prod: a process ended (see $VAR/log); stopping the others"
+exit 1
