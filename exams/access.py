@@ -1,13 +1,10 @@
 """Who may see what: staff see their courses; students see their own work only."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
-from exams import clock
 from exams.models import Assessment, Attempt, Course, Membership
 
 
@@ -45,36 +42,3 @@ def attempt_for_staff(user: Any, attempt_id: int) -> Attempt:
     if not is_course_staff(attempt.assessment.course, user):
         raise Attempt.DoesNotExist
     return attempt
-
-
-@dataclass(frozen=True)
-class StudentAssessmentView:
-    assessment: Assessment
-    opens_at: datetime | None
-    closes_at: datetime | None
-    due_at: datetime | None
-    time_limit_minutes: float | None
-    attempts: list[Attempt]
-    can_start: bool
-    reason: str
-    resume: Attempt | None
-    results_released: bool
-
-
-def assessments_for_student(course: Course, user: Any, now: datetime | None = None) -> list[StudentAssessmentView]:
-    from exams.attempts import start_check
-    from exams.policy import effective_window
-
-    now = now or clock.now()
-    views = []
-    for assessment in course.assessments.filter(state=Assessment.PUBLISHED).order_by("position", "id"):
-        window = effective_window(assessment, user)
-        check = start_check(assessment, user, now)
-        views.append(StudentAssessmentView(
-            assessment=assessment, opens_at=window.opens_at, closes_at=window.closes_at, due_at=window.due_at,
-            time_limit_minutes=window.time_limit_seconds / 60 if window.time_limit_seconds else None,
-            attempts=list(Attempt.objects.filter(assessment=assessment, student=user).order_by("number")),
-            can_start=check.allowed, reason=check.reason, resume=check.resume,
-            results_released=assessment.results_released_at is not None and assessment.results_released_at <= now,
-        ))
-    return views

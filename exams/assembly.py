@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from exams import clock
+from exams import clock, dispatch
 from exams.models import Assessment, Attempt, Membership
 from quizbank.models import Template, TemplateVersion
 
@@ -220,7 +220,7 @@ def publish_assessment(assessment: Assessment, *, by: Any = None, now: datetime 
     if problems:
         raise AssemblyError(problems)
     with transaction.atomic():
-        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
         assessment.state = Assessment.PUBLISHED
         assessment.published_at = assessment.published_at or (now or clock.now())
         assessment.pregen_state = Assessment.PREGEN_QUEUED
@@ -228,10 +228,7 @@ def publish_assessment(assessment: Assessment, *, by: Any = None, now: datetime 
         assessment.pregen_message = ""
         assessment.pregen_updated_at = now or clock.now()
         assessment.save()
-        from exams.tasks import pregenerate_assessment_task
-
-        assessment_id = assessment.pk
-        transaction.on_commit(lambda: pregenerate_assessment_task.delay(assessment_id))
+        dispatch.send_on_commit(dispatch.PREGENERATE_ASSESSMENT, assessment.pk)
     return assessment
 
 

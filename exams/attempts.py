@@ -17,6 +17,7 @@ from exams.assembly import attempt_seed, plan_questions
 from exams.locks import lock_attempt, locked_responses
 from exams.models import Assessment, Attempt, AttemptSlot, Membership, Response
 from exams.policy import Window, compute_deadline, effective_window
+from exams.questions import unavailable_question
 from quizbank.checking import MAX_RESPONSE_CHARS, FormatVerdict, format_verdict
 from quizbank.spec import TemplateError
 
@@ -223,13 +224,6 @@ def attempt_questions(attempt: Attempt) -> list[QuestionView]:
         views.append(QuestionView(slot_id, position, qtype, public, text or "", saved_at,
                                   answer_config if isinstance(answer_config, dict) else {}))
     return views
-
-
-def unavailable_question(qtype: str) -> dict[str, Any]:
-    return {"kind": "unavailable", "qtype": qtype, "answer_format": "text", "title": "Question unavailable",
-            "stem_md": "This question could not be generated. Tell your instructor; it will be regraded.",
-            "stem_html": "<p>This question could not be generated. Tell your instructor; it will be regraded.</p>",
-            "program": "", "program_html": "", "unavailable": True}
 
 
 def unanswered_positions(attempt: Attempt) -> list[int]:

@@ -285,7 +285,7 @@ def update_assessment(assessment: Assessment, values: dict[str, Any], blueprint:
                       by: Any) -> Assessment:
     """Save the settings and (unless None) the blueprint. A changed blueprint of a quiz or exam that students
     have started is refused (AuthoringError); everything else is saved."""
-    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    locked = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
     _check(locked.course, values, exclude_pk=locked.pk)
     before = _snapshot(locked)
     for name in SETTING_FIELDS:
@@ -330,7 +330,7 @@ def duplicate_assessment(assessment: Assessment, *, by: Any) -> Assessment:
 
 @transaction.atomic
 def delete_assessment(assessment: Assessment, *, by: Any) -> None:
-    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    locked = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
     if Attempt.objects.filter(assessment=locked).exists():
         raise AuthoringError([f"{locked.title} has attempts: deleting it would delete students' work. "
                               f"Hide it by closing it instead."])

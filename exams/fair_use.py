@@ -63,7 +63,7 @@ def claim_code_grading(response_id: int, now: datetime, stale_after: timedelta) 
 def dispatch_waiting(response_id: int, now: datetime, stale_after: timedelta) -> list[int]:
     """After one of a student's jobs ended: send as many of their queued responses as they may now run,
     quiz and exam answers before practice, oldest first. A duplicate send is harmless (the claim decides)."""
-    from exams.grading import _dispatch_code_grading
+    from exams.dispatch import send_code_grading_on_commit
 
     student_id = (Response.objects.filter(pk=response_id).order_by("pk")
                   .values_list("attempt__student_id", flat=True).first())
@@ -79,7 +79,7 @@ def dispatch_waiting(response_id: int, now: datetime, stale_after: timedelta) ->
     waiting = list(mine.filter(grading_state=Response.QUEUED).alias(practice_last=practice_last)
                    .order_by("practice_last", "attempt__submitted_at", "pk").values_list("pk", flat=True)[:free])
     for waiting_id in waiting:
-        _dispatch_code_grading(waiting_id)
+        send_code_grading_on_commit(waiting_id)
     return waiting
 
 

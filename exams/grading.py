@@ -12,10 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
-from exams import audit, clock
+from exams import audit, clock, dispatch
 from exams.access import is_course_staff
 from exams.locks import lock_attempt, locked_responses
 from exams.models import Attempt, Response
+from exams.questions import unavailable_question
 from quizbank.checking import CheckResult, check
 from quizbank.models import Template, TemplateVersion, Variant
 from quizbank.spec import Problem, TemplateError
@@ -69,24 +70,6 @@ class AttemptReview:
 def stale_claim() -> timedelta:
     seconds = getattr(settings, "GRADING_STALE_CLAIM_SECONDS", None)
     return timedelta(seconds=seconds) if seconds else STALE_CLAIM
-
-
-def _dispatch_code_grading(response_id: int) -> None:
-    transaction.on_commit(lambda: send_code_grading(response_id))
-
-
-def send_code_grading(response_id: int) -> bool:
-    """Send one code grading to the broker. A broker that is down (Redis restarting) must not fail the
-    submit that already committed: the response stays QUEUED and the redispatch sweep sends it later."""
-    from exams.tasks import grade_code_response as task
-
-    try:
-        task.delay(response_id)
-    except Exception as error:
-        logger.warning("response %s stays queued: the broker refused its grading (%s); the redispatch sweep "
-                       "will send it", response_id, error_reason(error))
-        return False
-    return True
 
 
 def _apply_check(response: Response, result: CheckResult, version: TemplateVersion, now: datetime) -> None:
@@ -172,7 +155,7 @@ def _grade_one(response: Response, variant: Variant | Exception, version: Templa
         _mark_error(response, version, error)
         return False
     if response.grading_state == Response.QUEUED:
-        _dispatch_code_grading(response.pk)
+        dispatch.send_code_grading_on_commit(response.pk)
     return True
 
 
@@ -432,8 +415,6 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
             variant = bank.variant_for(slot.template_version, slot.seed)
             public, key = variant.public, variant.key
         except Exception as error:  # a broken template or a runner outage must not take the results page down
-            from exams.attempts import unavailable_question
-
             logger.warning("review of attempt %s slot %s: %s", attempt.pk, slot.position, error_reason(error))
             public, key = unavailable_question(slot.qtype), {}
         response = slot.response

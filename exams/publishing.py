@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
-from exams import assembly, clock
+from exams import assembly, clock, dispatch
 from exams.models import Assessment
 from quizbank.engine import generate_many
 from quizbank.models import Template
@@ -65,7 +65,7 @@ def start_publishing(assessment: Assessment, *, by: Any = None, now: datetime | 
     if problems:
         raise assembly.AssemblyError(problems)
     with transaction.atomic():
-        assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
         if assessment.is_published or assessment.pregen_state in PUBLISHING:
             return assessment
         assessment.pregen_state = Assessment.PREGEN_QUEUED
@@ -75,10 +75,7 @@ def start_publishing(assessment: Assessment, *, by: Any = None, now: datetime | 
         assessment.excluded_templates = {}
         assessment.preflight_problems = []
         assessment.save()
-        from exams.tasks import pregenerate_assessment_task
-
-        assessment_id = assessment.pk
-        transaction.on_commit(lambda: pregenerate_assessment_task.delay(assessment_id))
+        dispatch.send_on_commit(dispatch.PREGENERATE_ASSESSMENT, assessment.pk)
     return assessment
 
 
@@ -180,7 +177,7 @@ def run_publication(assessment_id: int) -> None:
         return
 
     with transaction.atomic():
-        locked = Assessment.objects.select_for_update().get(pk=assessment_id)
+        locked = Assessment.objects.select_for_update(no_key=True).get(pk=assessment_id)
         if locked.pregen_state != Assessment.PREGEN_RUNNING:  # unpublished or restarted meanwhile
             return
         locked.state = Assessment.PUBLISHED

@@ -29,7 +29,7 @@ def record_release_change(assessment: Assessment, before: dict[str, str | None],
 @transaction.atomic
 def set_release(assessment: Assessment, *, results_released_at: datetime | None,
                 answers_released_at: datetime | None, by: Any) -> Assessment:
-    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    locked = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
     before = release_values(locked)
     locked.results_released_at, locked.answers_released_at = results_released_at, answers_released_at
     locked.save(update_fields=list(RELEASE_FIELDS))

@@ -255,7 +255,7 @@ def apply_roster(course: Course, data: str | bytes | IO, *, by: Any = None, role
     User = get_user_model()
     result = RosterResult()
     with transaction.atomic():
-        Course.objects.select_for_update().filter(pk=course.pk).first()  # one import of a course at a time
+        Course.objects.select_for_update(no_key=True).filter(pk=course.pk).first()  # one import of a course at a time
         plan = plan_roster(course, data, role=role)
         if expected_digest is not None and plan.digest != expected_digest:
             raise RosterChanged(plan)

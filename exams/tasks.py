@@ -50,7 +50,8 @@ def redispatch_stalled_grading() -> int:
     from django.db.models import Q
 
     from exams import clock
-    from exams.grading import send_code_grading, stale_claim
+    from exams.dispatch import send_code_grading
+    from exams.grading import stale_claim
     from exams.models import Response
 
     now = clock.now()

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import random
 import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from django.conf import settings
 
 from runner.api import Cell, Job, JobError, JobResult, Limits, execute
 
@@ -24,6 +27,11 @@ from quizbank.spec import REGION_BEGIN, REGION_END, Problem, TemplateError, Temp
 TEMPLATE_LIMITS = Limits(cpu_seconds=5.0, wall_seconds=10.0, memory_mb=1024)
 RUNNER_FAILURES = {"timeout": "timed out", "memory": "ran out of memory", "output_limit": "printed too much",
                    "killed": "was killed"}
+
+
+def runner_width() -> int:
+    """How many jobs the runner pool of this process runs at once."""
+    return settings.RUNNER_POOL_SIZE or os.cpu_count() or 1
 
 
 class RunnerUnavailable(RuntimeError):

@@ -15,8 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
-from quizbank.engine import GeneratedVariant, generate
-from quizbank.services import runner_width
+from quizbank.engine import GeneratedVariant, generate, runner_width
 from quizbank.spec import Problem, TemplateError, TemplateSpec, _bound_names, check_static, nondeterminism_risks
 
 DEFAULT_SEEDS = 50

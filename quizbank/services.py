@@ -6,7 +6,6 @@ A template's content is frozen into a new `TemplateVersion` whenever it changes;
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -14,8 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from quizbank.engine import GeneratedVariant, generate, generate_many, seed_batches
+from quizbank.engine import GeneratedVariant, generate, generate_many, runner_width, seed_batches
 from quizbank.models import Template, TemplateVersion, Variant
+from quizbank.selftest import check_before_use
 from quizbank.spec import TemplateError, TemplateSpec, check_static
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def save_spec(spec: TemplateSpec, *, user: Any = None, source_path: str = "", re
     problems = check_static(spec)
     if problems:
         raise TemplateError(problems, slug=spec.slug)
-    template = Template.objects.select_for_update().filter(slug=spec.slug).first() or Template(slug=spec.slug)
+    template = Template.objects.select_for_update(no_key=True).filter(slug=spec.slug).first() or Template(slug=spec.slug)
     template.apply_spec(spec)
     if ready is not None:
         template.status = Template.READY if ready else Template.DRAFT
@@ -136,11 +136,6 @@ def pregenerate(
     return failures
 
 
-def runner_width() -> int:
-    """How many jobs the runner pool of this process runs at once."""
-    return settings.RUNNER_POOL_SIZE or os.cpu_count() or 1
-
-
 def preview(spec: TemplateSpec, seeds: Iterable[int], *, parallel: bool = True) -> list[GeneratedVariant | TemplateError]:
     """Variants for the admin's side-by-side preview and preview_template; nothing is cached (the spec may be
     unsaved). Seeds run on every sandbox at once unless `parallel` is False."""
@@ -168,8 +163,6 @@ def check_seeds() -> int:
 
 def check_before_save(spec: TemplateSpec, seeds: int | None = None) -> Any:
     """The self-test a template must pass before it may be saved as ready (a SelfTestReport)."""
-    from quizbank.selftest import check_before_use  # the self-test builds on this module
-
     return check_before_use(spec, check_seeds() if seeds is None else seeds)
 
 

@@ -7,12 +7,13 @@ the host's loopback services, the supervisor's environment, the sandbox being sk
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from runner.api import Cell, Job, Limits
+from runner.jobs import Cell, Job, JobResult, Limits
 
-if TYPE_CHECKING:
-    from runner.pool import Pool
+
+class RunsJobs(Protocol):
+    def submit(self, job: Job) -> JobResult: ...
 
 PROBE_SOURCE = r"""
 import os, socket
@@ -42,7 +43,7 @@ if secret_marker in str(dict(os.environ)):
 """
 
 
-def confinement_problems(pool: Pool, project_dir: str, secret_marker: str) -> list[str]:
+def confinement_problems(pool: RunsJobs, project_dir: str, secret_marker: str) -> list[str]:
     """Run the probe through `pool`; every finding is a reason to refuse all jobs."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.api import Job
+from runner.jobs import Job
 from runner.zygote_process import LaunchSpec
 
 logger = logging.getLogger(__name__)

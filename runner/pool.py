@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from runner.api import Job, JobResult, Limits
+from runner.jobs import Job, JobResult, Limits
 from runner.confinement import confinement_problems
 from runner.launch import PROJECT_DIR, LaunchPlan, RunnerSettings, canary, fallback_plan, sandbox_plan
 from runner.zygote_process import ZygoteFailure, ZygoteProcess

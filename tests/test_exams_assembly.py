@@ -93,15 +93,15 @@ def test_publishing_refuses_an_assessment_the_bank_cannot_assemble_and_leaves_it
 def test_publishing_queues_pregeneration_after_commit(classroom, django_capture_on_commit_callbacks, monkeypatch):
     build_bank()
     sent = []
-    from exams import tasks
+    from exams import dispatch
 
-    monkeypatch.setattr(tasks.pregenerate_assessment_task, "delay", lambda *args: sent.append(args))
+    monkeypatch.setattr(dispatch, "send", lambda name, *args, **options: sent.append((name, *args)))
     quiz = make_assessment(classroom.course, publish=False)
     with django_capture_on_commit_callbacks(execute=True):
         publish_assessment(quiz)
     quiz.refresh_from_db()
     assert quiz.state == Assessment.PUBLISHED and quiz.pregen_state == Assessment.PREGEN_QUEUED
-    assert sent == [(quiz.pk,)]
+    assert sent == [("exams.pregenerate_assessment", quiz.pk)]
 
 
 def test_pregeneration_fills_the_variant_cache_for_every_student_and_records_progress(classroom, frozen_clock):

@@ -12,6 +12,7 @@ from exams.attempts import attempt_questions, autosave, start_attempt, submit_at
 from exams import grading
 from exams.grading import attempt_review, grade_manually, manual_grading_queue, regrade_template
 from exams.models import Attempt, Response
+from exams import dispatch
 from exams.tasks import grade_code_response
 from exams.tasks import regrade_template_task
 from quizbank import completion
@@ -71,7 +72,7 @@ def test_code_completion_waits_for_the_runner_and_the_attempt_score_updates_when
     quiz = make_assessment(classroom.course, blueprint=[{"qtype": "mcq", "count": 1}, {"qtype": "code", "count": 2}])
     sent = []
     # No broker in this test: record what would be sent to Celery, then run the task body here, for real.
-    monkeypatch.setattr(grade_code_response, "delay", lambda response_id: sent.append(response_id))
+    monkeypatch.setattr(dispatch, "send", lambda name, response_id: sent.append(response_id))
     with django_capture_on_commit_callbacks(execute=True):
         attempt = submit_attempt(take(quiz, classroom.student, correct_text))
     code = response_of(attempt, "completion")

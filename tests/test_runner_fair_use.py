@@ -13,7 +13,7 @@ from exams.attempts import StartRefused, autosave, start_attempt, submit_attempt
 from exams.fair_use import BUSY, CLAIMED, claim_code_grading, dispatch_waiting, route_task
 from exams.grading import STALE_CLAIM, grade_code_response
 from exams.models import Assessment, Attempt, Response
-from exams import tasks
+from exams import dispatch, tasks
 from tests.exams_personas import (  # noqa: F401 - fixtures
     build_bank, build_classroom, classroom, fast_passwords, frozen_clock, make_assessment, runner_calls,
 )
@@ -113,7 +113,7 @@ def test_when_a_students_job_ends_their_next_queued_answer_is_sent_quiz_before_p
         classroom, code_bank, frozen_clock, settings, monkeypatch, django_capture_on_commit_callbacks):
     settings.RUNNER_MAX_JOBS_PER_STUDENT = 1
     sent: list[int] = []
-    monkeypatch.setattr(tasks.grade_code_response, "delay", lambda response_id: sent.append(response_id))
+    monkeypatch.setattr(dispatch, "send", lambda name, response_id: sent.append(response_id))
     drill = practice(classroom.course)
     quiz = make_assessment(classroom.course, "Quiz 2", blueprint=[{"templates": ["t-code-1"]}])
     first = submitted_code_response(drill, classroom.student)

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 
-from exams import clock
+from exams import clock, dispatch
 from exams.analytics.data import responses_signature
 from exams.analytics.report import FORMAT, assessment_analysis, template_analysis
 from exams.models import Assessment, Attempt, Course, Response, StatisticsSnapshot
@@ -98,10 +97,7 @@ def _ask_worker(snapshot: StatisticsSnapshot, now: datetime) -> None:
     asked = (StatisticsSnapshot.objects.filter(pk=snapshot.pk)
              .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - DEBOUNCE)).update(queued_at=now))
     if asked:
-        from exams.analytics.tasks import refresh_statistics
-
-        scope, queue = snapshot.scope, _queue()
-        transaction.on_commit(lambda: refresh_statistics.apply_async((scope,), queue=queue))
+        dispatch.send_on_commit(dispatch.REFRESH_STATISTICS, snapshot.scope, queue=_queue())
 
 
 def _analysis(scope: str, subject: Any, courses: Any, now: datetime | None) -> Analysis:

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from exams import access, clock
+from exams import clock, student_home
 from exams.permissions import courses_taken_by, courses_taught_by
 
 
@@ -16,7 +16,7 @@ from exams.permissions import courses_taken_by, courses_taught_by
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     student_courses = [
-        {"course": course, "assessments": access.assessments_for_student(course, request.user)}
+        {"course": course, "assessments": student_home.assessments_for_student(course, request.user)}
         for course in courses_taken_by(request.user)
     ]
     return render(request, "exams/dashboard.html", {

@@ -19,6 +19,7 @@ from exams import gradebook as gradebook_service
 from exams.forms import ExcuseForm, ManualGradeForm, OverrideForm, RegradeForm, RosterUploadForm
 from exams.grade_changes import is_override
 from exams.models import Assessment, AttemptSlot, Course, Response
+from exams.questions import unavailable_question
 from exams.permissions import (
     assessment_for_manager,
     assessment_for_staff,
@@ -204,7 +205,7 @@ def grade_response_page(request: HttpRequest, response_id: int) -> HttpResponse:
         variant = variant_for(slot.template_version, slot.seed)  # staff page: the rubric lives in the key
         public, key = variant.public, variant.key
     except Exception:  # a broken template: staff still read the answer and grade it by hand
-        public, key = attempts.unavailable_question(slot.qtype), {}
+        public, key = unavailable_question(slot.qtype), {}
     return render(request, "exams/grade_response.html", {
         "response": response,
         "assessment": assessment,
