@@ -18,7 +18,8 @@ from typing import Any
 
 from django.db import transaction
 
-from exams import assembly, audit, clock, releases
+from exams import assembly, audit, clock, publishing, releases
+from exams.assembly import AssemblyError
 from exams.models import Assessment, Attempt, Course, GradeCategory, new_seed_salt
 from quizbank.models import Template
 
@@ -67,12 +68,12 @@ def parse_lectures(text: str) -> list[int] | dict[str, list[int]] | None:
     text = (text or "").strip()
     if not text:
         return None
-    span = re.fullmatch(r"(\d+)\s*[-–]\s*(\d+)", text)
+    span = re.fullmatch(r"([0-9]{1,4})\s*[-–]\s*([0-9]{1,4})", text)
     if span:
         low, high = sorted((int(span.group(1)), int(span.group(2))))
         return [low, high]
     parts = [p for p in re.split(r"[,\s]+", text) if p]
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(re.fullmatch(r"[0-9]{1,4}", p) for p in parts):
         raise AuthoringError([f"Lectures {text!r}: write a range such as 3-5 or a list such as 1, 5, 7."])
     numbers = sorted({int(p) for p in parts})
     return [numbers[0], numbers[0]] if len(numbers) == 1 else {"any": numbers}
@@ -103,7 +104,7 @@ def build_blueprint(rows: list[dict[str, str]], picked: list[str]) -> list[dict[
         if qtype not in QTYPES:
             problems.append(f"Draw {number}: choose a question type ({', '.join(QTYPES)}).")
             continue
-        if not count_text.isdigit() or not 0 < int(count_text) <= 100:
+        if not re.fullmatch(r"[0-9]{1,3}", count_text) or not 0 < int(count_text) <= 100:
             problems.append(f"Draw {number}: the count must be a whole number from 1 to 100.")
             continue
         draw: dict[str, Any] = {"qtype": qtype, "count": int(count_text)}
@@ -284,7 +285,9 @@ def create_assessment(course: Course, values: dict[str, Any], blueprint: list[di
 def update_assessment(assessment: Assessment, values: dict[str, Any], blueprint: list[dict[str, Any]] | None, *,
                       by: Any) -> Assessment:
     """Save the settings and (unless None) the blueprint. A changed blueprint of a quiz or exam that students
-    have started is refused (AuthoringError); everything else is saved."""
+    have started is refused (AuthoringError); everything else is saved. A changed blueprint of a published
+    assessment goes through the publication's pre-flight again (draft until it passes), so no template the new
+    draws can reach is unchecked and the class's questions are prepared before anyone starts."""
     locked = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
     _check(locked.course, values, exclude_pk=locked.pk)
     before = _snapshot(locked)
@@ -297,7 +300,17 @@ def update_assessment(assessment: Assessment, values: dict[str, Any], blueprint:
             raise AuthoringError([f"{started(locked)} student(s) have started {locked.title}: their questions are "
                                   f"frozen, so the blueprint is locked (every student sits the same blueprint)."])
         locked.blueprint = blueprint
+        republish = locked.is_published
+        if republish:
+            locked.state = Assessment.DRAFT
+    else:
+        republish = False
     locked.save()
+    if republish:
+        try:
+            locked = publishing.start_publishing(locked, by=by)
+        except AssemblyError as error:
+            raise AuthoringError([f"The new blueprint cannot be drawn: {error}"]) from error
     old, new = _changes(before, _snapshot(locked))
     if new:
         audit.record(actor=by, action=audit.ASSESSMENT_EDIT, course=locked.course_id, target=locked,

@@ -247,13 +247,6 @@ def gradebook(course: Course, now: datetime | None = None) -> Gradebook:
     return _rows(course, list(student_memberships(course)), now or clock.now())
 
 
-def student_gradebook_row(course: Course, student: Any, now: datetime | None = None, *,
-                          released_only: bool = False) -> StudentRow:
-    """`released_only`: the student's own view, where results not released yet are neither shown nor counted."""
-    membership = student_memberships(course).get(user=student)
-    return _rows(course, [membership], now or clock.now(), released_only=released_only).rows[0]
-
-
 def student_gradebook(course: Course, student: Any, now: datetime | None = None) -> Gradebook:
     """The student's own gradebook (one row, released results only), with the columns to show it."""
     membership = student_memberships(course).get(user=student)
@@ -284,12 +277,6 @@ def attempt_late_info(attempt: Attempt) -> LateInfo | None:
         return None
     raw = None if attempt.score is None else attempt.score * 100
     return LateInfo(late, penalty, raw, None if raw is None else raw * (1 - penalty / 100))
-
-
-def penalty_if_submitted_now(assessment: Assessment, student: Any, now: datetime | None = None) -> float:
-    """The percent a submission at `now` would lose (0 before the student's due time)."""
-    due_at = effective_window(assessment, student).due_at
-    return late_penalty_percent(assessment.late_policy, now or clock.now(), due_at)
 
 
 def _who(student: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django import forms
@@ -30,7 +31,7 @@ def parse_seed_list(raw: str | None, default: tuple[int, ...] = PREVIEW_SEEDS) -
         return list(default)
     seeds = []
     for piece in raw.replace(" ", "").split(","):
-        if piece.lstrip("-").isdigit():
+        if re.fullmatch(r"-?[0-9]{1,18}", piece):  # ASCII digits only: "²".isdigit() is True, int("²") raises
             seeds.append(int(piece))
     return seeds[:MAX_PREVIEW_SEEDS] or list(default)
 

@@ -59,6 +59,12 @@ def test_unreadable_rows_and_unknown_templates_are_refused_with_every_problem():
     assert "Draw 1" in text and "Draw 2" in text and "Draw 3" in text and "no-such-template" in text
 
 
+@pytest.mark.parametrize("count, lectures", [("²", ""), ("1", "²"), ("1", "1-²"), ("1", "9" * 5000), ("٣", "")])
+def test_digits_that_are_not_ascii_are_a_refused_row_never_a_crash(count, lectures):
+    with pytest.raises(authoring.AuthoringError):
+        authoring.build_blueprint([{"qtype": "mcq", "count": count, "lectures": lectures}], [])
+
+
 def test_pools_count_matching_templates_and_warn_when_small_or_short():
     build_bank(mcq=4, short=3, code=6, lectures=(2,))
     report = authoring.blueprint_report(authoring.preset_blueprint("quiz", [1, 3]) + [{"qtype": "mcq", "count": 5}])
@@ -120,12 +126,24 @@ def test_a_started_quiz_keeps_its_blueprint_but_its_dates_can_change(classroom):
     assert saved.closes_at == later and saved.blueprint == quiz.blueprint
 
 
-def test_a_started_practice_set_may_change_its_blueprint_for_new_attempts(classroom):
+def test_a_started_practice_set_may_change_its_blueprint_which_is_checked_again_before_new_starts(
+        classroom, django_capture_on_commit_callbacks):
+    build_bank(mcq=1, short=0, code=0)
     practice = make_assessment(classroom.course, "Practice", kind=Assessment.PRACTICE)
     start(practice, classroom.student)
     saved = authoring.update_assessment(practice, values(title="Practice", kind=Assessment.PRACTICE),
                                         [{"qtype": "mcq", "count": 1}], by=classroom.instructor)
     assert saved.blueprint == [{"qtype": "mcq", "count": 1}]
+    assert saved.state == Assessment.DRAFT and saved.pregen_state == Assessment.PREGEN_QUEUED
+
+
+def test_a_published_blueprint_the_bank_cannot_fill_is_refused_and_nothing_changes(classroom):
+    practice = make_assessment(classroom.course, "Practice", kind=Assessment.PRACTICE)
+    with pytest.raises(authoring.AuthoringError, match="cannot be drawn"):
+        authoring.update_assessment(practice, values(title="Practice", kind=Assessment.PRACTICE),
+                                    [{"qtype": "mcq", "count": 3}], by=classroom.instructor)
+    practice.refresh_from_db()
+    assert practice.state == Assessment.PUBLISHED and practice.blueprint != [{"qtype": "mcq", "count": 3}]
 
 
 def test_a_duplicate_is_an_unreleased_draft_with_its_own_seeds(classroom):

@@ -46,13 +46,6 @@ def split_scaffold(scaffold: str) -> tuple[str, str]:
     return "\n".join(lines[:start]).rstrip("\n"), "\n".join(lines[stop + 1:]).strip("\n")
 
 
-@lru_cache(maxsize=4096)
-def _highlighted(code: str) -> str:
-    # Most of a template's variants share its scaffold's text, and every reload shows it again: Pygments
-    # costs ~1 ms per scaffold, a dictionary look-up nothing.
-    return highlight_python(code)
-
-
 def _option_html(option: dict[str, Any]) -> str:
     if option.get("html"):
         return sanitise_html(option["html"])
@@ -86,8 +79,8 @@ def question_context(public: dict[str, Any], *, question: Any = None, item: Any 
     }
     if public.get("kind") == "completion":
         before, after = split_scaffold(public.get("scaffold", ""))
-        context["scaffold_before_html"] = _highlighted(before)
-        context["scaffold_after_html"] = _highlighted(after)
+        context["scaffold_before_html"] = highlight_python(before)
+        context["scaffold_after_html"] = highlight_python(after)
         context["starter"] = public.get("starter", "")
         context["editor_text"] = text if text else context["starter"]
     saved_at = getattr(question, "saved_at", None) if question is not None else None

@@ -212,7 +212,7 @@ def grade_response_page(request: HttpRequest, response_id: int) -> HttpResponse:
         "course": assessment.course,
         "student": response.attempt.student,
         "question": question_context(public, question=_SlotText(slot.pk, slot.position, response.text)),
-        "rubric": key.get("rubric") or slot.template_version.spec.get("answer", {}).get("rubric", ""),
+        "rubric": key.get("rubric") or (slot.template_version.spec.get("answer") or {}).get("rubric", ""),
         "form": form,
         "override": override,
         "may_override": can_manage(request.user, assessment.course),
