@@ -17,7 +17,7 @@ from quizbank import services as bank
 from quizbank.models import Variant
 from tests.analytics_class import mcq_spec, short_spec
 from tests.conftest import make_user
-from tests.exams_personas import classroom, fast_passwords, frozen_clock, make_assessment  # noqa: F401
+from tests.exams_personas import classroom, fast_passwords, frozen_clock, make_assessment, runner_calls  # noqa: F401
 from tests.specs import COMPLETION
 
 pytestmark = pytest.mark.sandbox
@@ -128,3 +128,26 @@ def test_failing_code_is_grouped_by_outcome_pattern_and_named_by_the_known_mista
     # ...zeros fail the visible test and pass the hidden one with negative inputs.
     assert (zeros["count"], zeros["visible_failed"], zeros["hidden_passed"]) == (1, ["test_positive_values_pass"], 1)
     assert zeros["hidden_total"] == 2
+
+
+def test_a_page_view_runs_no_runner_job_and_leaves_naming_mistakes_to_the_worker(
+        classroom, frozen_clock, runner_calls, django_capture_on_commit_callbacks, monkeypatch):
+    from exams import dispatch
+    from exams.analytics.caching import assessment_statistics, refresh
+
+    bank.save_spec(RELU_WITH_MISTAKES)
+    quiz = make_assessment(classroom.course, blueprint=[{"templates": ["ia-relu"]}])
+    people = _students(classroom.course, 2)
+    _answer_all(quiz, people, lambda user, slot, variant: "return x\n")
+    for response in Response.objects.filter(attempt__assessment=quiz, grading_state=Response.QUEUED):
+        assert grade_code_response(response.pk) is True
+    sent: list[tuple] = []
+    monkeypatch.setattr(dispatch, "send", lambda name, *args, **options: sent.append((name, *args)))
+    runner_calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = assessment_statistics(quiz)
+    assert runner_calls == [] and page.data["mistakes_pending"] is True
+    assert [name for name, *_ in sent] == [dispatch.REFRESH_STATISTICS]
+    assert refresh(sent[0][1]) is True  # the worker's run grades the known mistakes
+    table = _table(assessment_statistics(quiz).data, "ia-relu")
+    assert {row["mistake"] for row in table["patterns"]} == {"returns the input unchanged"}

@@ -72,15 +72,17 @@ def _answer_count(signature: str) -> int:
     return int(head) if head.isdigit() else 0
 
 
-def compute(scope: str, subject: Any, courses: Any, *, now: datetime | None = None) -> StatisticsSnapshot:
-    """Compute and store the analysis of `scope` now (the Celery task and small page views call this)."""
+def compute(scope: str, subject: Any, courses: Any, *, now: datetime | None = None,
+            grade_mistakes: bool = True) -> StatisticsSnapshot:
+    """Compute and store the analysis of `scope` now (the Celery task and small page views call this; a page
+    view passes `grade_mistakes=False` so no runner job runs in a web request)."""
     now = now or clock.now()
     signature = responses_signature(_responses(subject, courses))
     started = time.perf_counter()
     if isinstance(subject, Assessment):
-        data = assessment_analysis(subject)
+        data = assessment_analysis(subject, grade_mistakes)
     else:
-        data = template_analysis(subject, courses)
+        data = template_analysis(subject, courses, grade_mistakes)
     elapsed = 1000.0 * (time.perf_counter() - started)
     snapshot, _ = StatisticsSnapshot.objects.update_or_create(scope=scope, defaults={
         "assessment": subject if isinstance(subject, Assessment) else None, "signature": signature,
@@ -109,8 +111,10 @@ def _analysis(scope: str, subject: Any, courses: Any, now: datetime | None) -> A
         StatisticsSnapshot.objects.filter(pk=snapshot.pk).update(viewed_at=now)
         return Analysis(snapshot.data, snapshot.computed_at, snapshot.compute_ms, False, False)
     if not usable or _answer_count(signature) <= INLINE_LIMIT:
-        snapshot = compute(scope, subject, courses, now=now)
+        snapshot = compute(scope, subject, courses, now=now, grade_mistakes=False)
         StatisticsSnapshot.objects.filter(pk=snapshot.pk).update(viewed_at=now)
+        if snapshot.data.get("mistakes_pending"):
+            _ask_worker(snapshot, now)
         return Analysis(snapshot.data, snapshot.computed_at, snapshot.compute_ms, False, False)
     StatisticsSnapshot.objects.filter(pk=snapshot.pk).update(viewed_at=now)
     _ask_worker(snapshot, now)
@@ -137,7 +141,8 @@ def refresh(scope: str, *, now: datetime | None = None) -> bool:
     subject, courses = parsed
     snapshot = StatisticsSnapshot.objects.filter(scope=scope).first()
     signature = responses_signature(_responses(subject, courses))
-    if snapshot is not None and snapshot.signature == signature and snapshot.data.get("format") == FORMAT:
+    if (snapshot is not None and snapshot.signature == signature and snapshot.data.get("format") == FORMAT
+            and not snapshot.data.get("mistakes_pending")):
         StatisticsSnapshot.objects.filter(pk=snapshot.pk).update(queued_at=None)
         return False
     compute(scope, subject, courses, now=now)

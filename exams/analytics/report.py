@@ -97,11 +97,11 @@ def _mistake_patterns(info: TemplateInfo, failing: list[Answer]) -> dict[int, li
     return found
 
 
-def completion_patterns(info: TemplateInfo, answers: list[Answer]) -> dict[str, Any]:
+def completion_patterns(info: TemplateInfo, answers: list[Answer], grade_mistakes: bool = True) -> dict[str, Any]:
     """Failing code answers grouped by their test-outcome pattern, each matched to a known mistake that
     gives the same pattern (on that version; else on any version)."""
     failing = [a for a in answers if a.score < 0.999 and mc.outcome_pattern(a.feedback_data) is not None]
-    known = _mistake_patterns(info, failing) if info.mistakes else {}
+    known = _mistake_patterns(info, failing) if info.mistakes and grade_mistakes else {}
     everywhere = [m for patterns in known.values() for m in patterns]
     patterns: Counter[tuple[tuple[str, ...], int, int]] = Counter()
     mistakes: dict[tuple[tuple[str, ...], int, int], Counter[str]] = defaultdict(Counter)
@@ -135,7 +135,9 @@ def _variant_flags(answers: list[Answer]) -> list[dict[str, Any]]:
     return parameter_groups([a.key.get("params") or {} for a in answers], marks)
 
 
-def assessment_analysis(assessment: Assessment) -> dict[str, Any]:
+def assessment_analysis(assessment: Assessment, grade_mistakes: bool = True) -> dict[str, Any]:
+    """`grade_mistakes=False` (a page view computing inline): no runner job; known mistakes are named once
+    the worker recomputes (the result says `mistakes_pending`)."""
     attempts = Attempt.objects.filter(assessment=assessment)
     answers, templates = load_answers(counted_attempts(attempts), attempts)
     drawn: dict[int, set[int]] = defaultdict(set)
@@ -206,12 +208,14 @@ def assessment_analysis(assessment: Assessment) -> dict[str, Any]:
         "items": items,
         "misconceptions": [misconception_table(templates[t], per_template[t]) for t in ordered
                            if templates[t].kind != "completion"],
-        "completion": [completion_patterns(templates[t], per_template[t]) for t in ordered
+        "completion": [completion_patterns(templates[t], per_template[t], grade_mistakes) for t in ordered
                        if templates[t].kind == "completion"],
+        "mistakes_pending": not grade_mistakes and any(templates[t].mistakes for t in ordered
+                                                       if templates[t].kind == "completion"),
     }
 
 
-def template_analysis(template: Any, courses: Any) -> dict[str, Any]:
+def template_analysis(template: Any, courses: Any, grade_mistakes: bool = True) -> dict[str, Any]:
     """One template across every assessment of `courses` that drew it. Discrimination is against the rest
     of each student's attempt, as a fraction of its other questions (assessments differ in length)."""
     attempts = Attempt.objects.filter(assessment__course__in=courses, slots__template=template).distinct()
@@ -252,5 +256,6 @@ def template_analysis(template: Any, courses: Any) -> dict[str, Any]:
                       "n": len(members)} for pk, members in sorted(by_assessment.items())], "variant_groups": _variant_flags(mine)[:6],
         "histogram_right": _histogram(right), "histogram_wrong": _histogram(wrong),
         "misconceptions": misconception_table(info, mine) if info.kind != "completion" else None,
-        "completion": completion_patterns(info, mine) if info.kind == "completion" else None,
+        "completion": completion_patterns(info, mine, grade_mistakes) if info.kind == "completion" else None,
+        "mistakes_pending": not grade_mistakes and info.kind == "completion" and bool(info.mistakes),
     }
