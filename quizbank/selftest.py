@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
-from quizbank.engine import GeneratedVariant, generate, runner_width
+from quizbank.engine import GeneratedVariant, generate, generate_many, runner_width
 from quizbank.spec import Problem, TemplateError, TemplateSpec, _bound_names, check_static, nondeterminism_risks
 
 DEFAULT_SEEDS = 50
@@ -132,8 +132,12 @@ def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_samp
 
     seed_list = list(range(seeds))
     sample = seed_list[:determinism_sample]
-    outcomes_all = _parallel(run, seed_list + sample)
-    outcomes, again = outcomes_all[:seeds], outcomes_all[seeds:]
+    # The seeds in batched jobs (one job runs many seeds: byte-identical to one job each, tests/
+    # test_batch_generation.py), the determinism sample again in jobs of their own, on the other sandbox.
+    with ThreadPoolExecutor(max_workers=runner_width()) as executor:
+        reruns = executor.map(run, sample)
+        outcomes = generate_many(spec, seed_list, check=False)
+        again = list(reruns)
 
     grouped = _Grouped()
     fingerprints: list[str] = []

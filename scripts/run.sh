@@ -12,7 +12,7 @@ mkdir -p var/log
 
 $PY manage.py migrate --noinput -v0
 $PY manage.py collectstatic --noinput -v0
-echo "run: importing the question bank (every template is run once to validate it)"
+echo "run: importing the question bank (each new or changed template is checked on 20 seeds first; unchanged ones are skipped)"
 $PY manage.py import_templates bank
 $PY manage.py load_demo > var/log/load_demo.txt
 cat var/log/load_demo.txt

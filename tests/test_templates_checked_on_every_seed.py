@@ -58,7 +58,7 @@ def test_import_accepts_a_template_that_passes_every_seed_and_marks_it_ready(tmp
 def test_reimporting_an_unchanged_checked_template_runs_no_template_code(tmp_path, twelve_seeds, runner_calls):
     write_notebook(SOFTMAX_SHORT, tmp_path / "softmax.ipynb")
     import_directory(tmp_path)
-    assert len(runner_calls) == 12 + 2  # every checked seed, and two of them again for determinism
+    assert len(runner_calls) == 1 + 2  # the 12 checked seeds in one batched job, two again in jobs of their own
     runner_calls.clear()
     assert import_directory(tmp_path).unchanged == ["test-softmax-short"] and runner_calls == []
 
