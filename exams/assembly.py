@@ -258,6 +258,24 @@ def pregeneration_pairs(assessment: Assessment) -> tuple[list[tuple[TemplateVers
     return list(pairs.values()), problems
 
 
+def _warm_quiz_pages(pairs: list[tuple[TemplateVersion, int]], chunk: int = 1000) -> None:
+    """Render each pre-generated variant's quiz-page HTML here, in the worker, once, instead of in every student's
+    first quiz-page request (exams.views.presentation.warm_question_fragments). Best effort: a cache that is down
+    only means the pages render it themselves."""
+    from exams.views.presentation import warm_question_fragments
+    from quizbank.models import Variant
+
+    try:
+        for start in range(0, len(pairs), chunk):
+            wanted = {(version.pk, seed) for version, seed in pairs[start:start + chunk]}
+            rows = Variant.objects.filter(version_id__in={v for v, _ in wanted}, seed__in={s for _, s in wanted}) \
+                .values_list("pk", "version_id", "seed", "public")
+            warm_question_fragments((pk, public) for pk, version_id, seed, public in rows
+                                    if (version_id, seed) in wanted)
+    except Exception:  # noqa: BLE001  (never fail a pre-generation over its page cache)
+        logger.warning("pre-generation: quiz-page fragments not cached", exc_info=True)
+
+
 def pregenerate_assessment(assessment_id: int) -> None:
     """Celery task body: fill the variant cache for the whole class, recording progress for the progress bar."""
     from quizbank.services import pregenerate
@@ -279,6 +297,7 @@ def pregenerate_assessment(assessment_id: int) -> None:
             progress.update(pregen_done=done, pregen_updated_at=clock.now())
 
     failures = pregenerate(pairs, progress=report)
+    _warm_quiz_pages(pairs)
     if failures:
         message = "\n".join(str(f) for f in failures[:20])
         progress.update(pregen_state=Assessment.PREGEN_FAILED, pregen_message=message, pregen_updated_at=clock.now())

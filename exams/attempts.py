@@ -73,6 +73,7 @@ class QuestionView:
     text: str
     saved_at: datetime | None
     answer_config: dict[str, Any] = field(default_factory=dict)
+    variant_id: int | None = None  # keys the question's cached HTML (None: a stand-in, never cached)
 
     @property
     def verdict(self) -> FormatVerdict:
@@ -179,7 +180,7 @@ def start_attempt(assessment: Assessment, student: Any, *, now: datetime | None 
         with transaction.atomic():
             attempt = Attempt.objects.create(
                 assessment=assessment, student=student, number=number, seed=seed, started_at=now,
-                deadline=compute_deadline(assessment, student, now),
+                deadline=compute_deadline(assessment, student, now, check.window),  # the window start_check read
             )
             slots = AttemptSlot.objects.bulk_create([
                 AttemptSlot(attempt=attempt, position=position, template=planned.template,
@@ -205,24 +206,25 @@ def attempt_questions(attempt: Attempt) -> list[QuestionView]:
     slots = list(attempt.slots.order_by("position").values_list(
         "pk", "position", "qtype", "seed", "template_version_id", "template_version__spec__answer",
         "response__text", "response__saved_at"))
-    publics = {(version_id, seed): public for version_id, seed, public in Variant.objects.filter(
-        version_id__in={row[4] for row in slots}, seed__in={row[3] for row in slots}).values_list(
-        "version_id", "seed", "public")}
+    publics = {(version_id, seed): (variant_id, public) for variant_id, version_id, seed, public in
+               Variant.objects.filter(version_id__in={row[4] for row in slots}, seed__in={row[3] for row in slots})
+               .values_list("pk", "version_id", "seed", "public")}
     views = []
     for slot_id, position, qtype, seed, version_id, answer_config, text, saved_at in slots:
-        public = publics.get((version_id, seed))
+        variant_id, public = publics.get((version_id, seed), (None, None))
         if public is None:
             # Not pre-generated (enrolled after publishing, a later attempt, an edited template): generated
             # now, once, and cached. See docs/deploy.md "The start of a class".
             try:
-                public = bank.variant_for(TemplateVersion.objects.get(pk=version_id), seed).public
+                variant = bank.variant_for(TemplateVersion.objects.get(pk=version_id), seed)
+                variant_id, public = variant.pk, variant.public
             except TemplateError as error:
                 # A template broken for this seed must not take the whole quiz page down; staff see the error
                 # when grading (the response goes to ERROR) and can fix the template and regrade.
                 logger.error("attempt %s slot %s: %s", attempt.pk, position, error)
                 public = unavailable_question(qtype)
         views.append(QuestionView(slot_id, position, qtype, public, text or "", saved_at,
-                                  answer_config if isinstance(answer_config, dict) else {}))
+                                  answer_config if isinstance(answer_config, dict) else {}, variant_id))
     return views
 
 

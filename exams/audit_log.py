@@ -29,6 +29,10 @@ ACTION_LABELS = {
     audit.ROSTER: "Roster imported",
     audit.TEMPLATE_EDIT: "Template edited",
     audit.ASSESSMENT_EDIT: "Assessment created, edited or deleted",
+    audit.RUBRIC_EDIT: "Rubric item changed",
+    audit.GRADING_ASSIGN: "Grading split among TAs",
+    audit.REGRADE_REQUEST: "Regrade requested",
+    audit.REGRADE_ANSWER: "Regrade request answered",
 }
 CSV_HEADER = ["When", "Who", "Action", "Target", "Student", "Changes", "Reason", "Before (JSON)", "After (JSON)"]
 

@@ -141,7 +141,7 @@ def _correct_answer(variant: Variant | None) -> str:
         return ""
     from exams.grading import _correct_answer_text
 
-    return _correct_answer_text(variant.public, variant.key)
+    return _correct_answer_text(variant.public, variant.key) or ""
 
 
 def response_rows(assessment: Assessment) -> Iterator[list[Any]]:

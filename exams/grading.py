@@ -382,15 +382,15 @@ def grading_errors(assessment: Any):
             .order_by("slot__template__slug", "attempt__student__username", "attempt__number"))
 
 
-def _correct_answer_text(public: dict[str, Any], key: dict[str, Any]) -> str:
+def _correct_answer_text(public: dict[str, Any], key: dict[str, Any]) -> str | None:
     if public.get("kind") == "mcq" and "correct_index" in key:
         options = public.get("options") or []
         index = key["correct_index"]
         return f"{chr(65 + index)}. {options[index]['text']}" if 0 <= index < len(options) else str(index)
     if public.get("kind") == "completion":
         return str(key.get("reference", ""))
-    if public.get("answer_format") == "manual":
-        return str(key.get("rubric", ""))
+    if public.get("answer_format") == "manual":  # never the grader's rubric: the model answer is the explanation
+        return None
     answer = key.get("answer", "")
     if isinstance(answer, float) and answer.is_integer():
         return str(int(answer))  # 4.0 -> "4": what a student would type

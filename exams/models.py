@@ -358,3 +358,67 @@ class StatisticsSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"statistics {self.scope}"
+
+
+class RubricItem(models.Model):
+    """One point-valued line of a question's rubric in one assessment (exams.rubrics): positive items add
+    points, negative ones take them away; the question's maximum is the sum of the positive items."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="rubric_items")
+    template = models.ForeignKey("quizbank.Template", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    points = models.FloatField()
+    text = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["assessment", "template", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.points:+g} {self.text}"
+
+
+class RubricGrade(models.Model):
+    """How a grader applied the rubric to one response: the items, an adjustment and a comment. The score it
+    gives is stored in Response.score through exams.grading.grade_manually (audit log and permissions)."""
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="rubric_grade")
+    items = models.ManyToManyField(RubricItem, blank=True, related_name="grades")
+    adjustment = models.FloatField(default=0.0)
+    comment = models.TextField(blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rubric grade of response {self.response_id}"
+
+
+class GradingAssignment(models.Model):
+    """Which grader a written answer was given to when the ungraded answers were split among the TAs."""
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="grading_assignment")
+    grader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} to {self.grader_id}"
+
+
+class RegradeRequest(models.Model):
+    """A student's request, after results release, to look again at one graded answer: once per answer, with
+    a reason. Staff answer it (exams.regrade_requests); a changed score goes through grade_manually."""
+
+    OPEN, ANSWERED = "open", "answered"
+    STATE_CHOICES = [(OPEN, "Open"), (ANSWERED, "Answered")]
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="regrade_request")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    state = models.CharField(max_length=10, choices=STATE_CHOICES, default=OPEN)
+    created_at = models.DateTimeField()
+    reply = models.TextField(blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    score_before = models.FloatField(null=True, blank=True)
+    score_after = models.FloatField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"regrade request for response {self.response_id}"

@@ -49,9 +49,11 @@ def effective_window(assessment: Assessment, student, override: StudentOverride 
     )
 
 
-def compute_deadline(assessment: Assessment, student, started_at: datetime) -> datetime | None:
-    """min(start + time limit (with extra time), closing time (with the override's date))."""
-    window = effective_window(assessment, student)
+def compute_deadline(assessment: Assessment, student, started_at: datetime,
+                     window: Window | None = None) -> datetime | None:
+    """min(start + time limit (with extra time), closing time (with the override's date)). `window`: the
+    student's effective_window when the caller has just read it (the start does), saving the override query."""
+    window = effective_window(assessment, student) if window is None else window
     candidates = []
     if window.time_limit_seconds is not None:
         candidates.append(started_at + timedelta(seconds=window.time_limit_seconds))

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from exams.views import analysis, assessments, audit_log, common, grades, records, staff, student
+from exams.views import (analysis, assessments, audit_log, common, grades, grading_by_question, records,
+                         regrade_requests, staff, student)
 
 app_name = "exams"
 
@@ -27,6 +28,18 @@ urlpatterns = [
     path("manage/assessments/<int:assessment_id>/responses.csv", staff.responses_csv, name="responses_csv"),
     path("manage/assessments/<int:assessment_id>/grading/", staff.grading_queue, name="grading_queue"),
     path("manage/responses/<int:response_id>/grade", staff.grade_response_page, name="grade_response"),
+    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/",
+         grading_by_question.grade_by_question, name="grade_by_question"),
+    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/split",
+         grading_by_question.split_grading, name="split_grading"),
+    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/items",
+         grading_by_question.add_rubric_item, name="add_rubric_item"),
+    path("manage/rubric-items/<int:item_id>/", grading_by_question.edit_rubric_item, name="edit_rubric_item"),
+    path("manage/responses/<int:response_id>/rubric", grading_by_question.apply_rubric, name="apply_rubric"),
+    path("attempts/<int:attempt_id>/regrade-request", regrade_requests.request_regrade, name="request_regrade"),
+    path("manage/assessments/<int:assessment_id>/regrade-requests/", regrade_requests.regrade_queue,
+         name="regrade_queue"),
+    path("manage/regrade-requests/<int:request_id>/answer", regrade_requests.answer_regrade, name="answer_regrade"),
     path("manage/responses/<int:response_id>/retry", staff.retry_grading, name="retry_grading"),
     path("manage/attempts/<int:attempt_id>/force-submit", staff.force_submit_attempt, name="force_submit"),
     path("manage/assessments/<int:assessment_id>/regrade", staff.regrade_template, name="regrade"),

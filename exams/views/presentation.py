@@ -8,10 +8,17 @@ cache their rendered HTML, and rows cached before sanitising existed must not re
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import secrets
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
-from django.utils.html import escape
+from django.core.cache import cache
+from django.template.loader import get_template
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from quizbank.rendering import highlight_python, sanitise_html
 from quizbank.spec import REGION_BEGIN, REGION_END
@@ -70,10 +77,8 @@ def question_context(public: dict[str, Any], *, question: Any = None, item: Any 
         "program_html": sanitise_html(public.get("program_html")),
         "max_words": public.get("max_words"),
         "visible_tests": public.get("visible_tests") or [],
-        "text": text,
         "options": [
-            {"index": str(index), "letter": chr(65 + index), "html": _option_html(option),
-             "checked": text.strip() == str(index)}
+            {"index": str(index), "letter": chr(65 + index), "html": _option_html(option)}
             for index, option in enumerate(public.get("options") or [])
         ],
     }
@@ -82,14 +87,127 @@ def question_context(public: dict[str, Any], *, question: Any = None, item: Any 
         context["scaffold_before_html"] = highlight_python(before)
         context["scaffold_after_html"] = highlight_python(after)
         context["starter"] = public.get("starter", "")
-        context["editor_text"] = text if text else context["starter"]
     saved_at = getattr(question, "saved_at", None) if question is not None else None
-    context["saved_at_ms"] = int(saved_at.timestamp() * 1000) if saved_at else 0
-    context["format_valid"] = verdict is None or bool(verdict.valid)
-    context["format_message"] = verdict.message if verdict is not None else ""
+    student = _student_fields(public, text, saved_at, verdict)
+    for option in context["options"]:
+        option["checked"] = student[f"checked{option['index']}"] == " checked"
+        option["checked_attr"] = student[f"checked{option['index']}"]
+    context.update({name: student[name] for name in STUDENT_FIELDS if name in student})
     if item is not None:
         context.update(_review_context(item, context))
     return context
+
+
+# What _question.html shows that depends on the student or their answer; everything else in a question's HTML
+# is the variant's public content, the same for every student who drew it. Options add checked0, checked1...
+STUDENT_FIELDS = ("slot_id", "number", "text", "editor_text", "saved_at_ms", "format_valid", "format_valid_text",
+                  "format_message", "format_state", "format_display")
+# Bump when what a cached question fragment contains changes in a way the template's source does not show
+# (question_context, sanitising): old fragments are then never read again.
+QUESTION_RENDER_VERSION = 1
+QUESTION_FRAGMENT_SECONDS = 7 * 24 * 3600  # pre-generation (which warms them) may run days before a class
+
+
+def _student_fields(public: dict[str, Any], text: str, saved_at: Any, verdict: Any) -> dict[str, Any]:
+    """The per-student values of one question (except slot_id and number), as question_context gives them."""
+    valid = verdict is None or bool(verdict.valid)
+    message = verdict.message if verdict is not None else ""
+    if not valid:
+        display = format_html("Saved — but it can't be read: {}", message)
+    else:
+        display = message
+    fields: dict[str, Any] = {
+        "text": text,
+        "saved_at_ms": int(saved_at.timestamp() * 1000) if saved_at else 0,
+        "format_valid": valid,
+        "format_valid_text": "true" if valid else "false",
+        "format_message": message,
+        "format_state": "" if valid and not message else ("note" if valid else "invalid"),
+        "format_display": display,
+    }
+    if public.get("kind") == "completion":
+        fields["editor_text"] = text if text else public.get("starter", "")
+    for index, _ in enumerate(public.get("options") or []):
+        fields[f"checked{index}"] = " checked" if text.strip() == str(index) else ""
+    return fields
+
+
+@lru_cache(maxsize=1)
+def _question_template_digest() -> str:
+    template = get_template("exams/_question.html")
+    source = getattr(getattr(template, "template", None), "source", "")
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def _fragment_key(variant_id: int, public: dict[str, Any]) -> str:
+    # The variant's id and a digest of its public part: an id alone could name other content after a database
+    # is reset or restored beside a cache that was not.
+    content = hashlib.blake2b(json.dumps(public, sort_keys=True, separators=(",", ":"), default=str).encode(),
+                              digest_size=12).hexdigest()
+    return f"quiz-question:{QUESTION_RENDER_VERSION}:{_question_template_digest()}:{int(variant_id)}:{content}"
+
+
+def warm_question_fragments(variants: Iterable[tuple[int, dict[str, Any]]]) -> int:
+    """Render and cache the quiz-page HTML of these (variant id, public) pairs not cached yet; pre-generation
+    calls it in the worker, so a class's quiz pages only fill in answers. Returns how many were rendered."""
+    variants = list(variants)
+    keyed = [(_fragment_key(variant_id, public), public) for variant_id, public in variants]
+    present = cache.get_many([key for key, _ in keyed]) if keyed else {}
+    fresh = {key: _render_fragment(public) for key, public in keyed if key not in present}
+    if fresh:
+        cache.set_many(fresh, QUESTION_FRAGMENT_SECONDS)
+    return len(fresh)
+
+
+def _render_fragment(public: dict[str, Any]) -> tuple[str, str]:
+    """The question's HTML with a marker in place of every student field: (the markers' nonce, html). Only the
+    variant's public part goes in; the nonce is made per render, so no public content can forge a marker."""
+    nonce = secrets.token_hex(8)
+
+    def marker(name: str) -> SafeString:
+        return mark_safe(f"\ue000{nonce}:{name}\ue001")
+
+    context = question_context(public, question=_Blank())
+    for name in STUDENT_FIELDS:
+        if name in context:
+            context[name] = marker(name)
+    for option in context["options"]:
+        option["checked_attr"] = marker(f"checked{option['index']}")
+    return nonce, get_template("exams/_question.html").render({"q": context})
+
+
+class _Blank:
+    slot_id = 0
+    position = 0
+    text = ""
+    saved_at = None
+
+
+def quiz_questions_html(questions: Iterable[Any]) -> list[SafeString]:
+    """Each question of the quiz page as _question.html renders it, from a per-variant fragment in Django's
+    cache (rendered once for the class) with this student's fields filled in, escaped, in one pass."""
+    questions = list(questions)
+    keys = [None if question.variant_id is None else _fragment_key(question.variant_id, question.public)
+            for question in questions]
+    cached = cache.get_many([key for key in keys if key]) if any(keys) else {}
+    missing: dict[str, tuple[str, str]] = {}
+    pages = []
+    for question, key in zip(questions, keys):
+        fragment = cached.get(key) or missing.get(key) if key else None
+        if fragment is None:
+            fragment = _render_fragment(question.public)
+            if key:  # a stand-in for a broken variant (no id) is never cached
+                missing[key] = fragment
+        nonce, html = fragment
+        values = {name: str(conditional_escape(value)) for name, value in
+                  _student_fields(question.public, question.text or "", question.saved_at, question.verdict).items()}
+        values["slot_id"] = str(int(question.slot_id))
+        values["number"] = str(int(question.position))
+        pattern = re.compile("\ue000" + re.escape(nonce) + r":(\w+)\ue001")
+        pages.append(mark_safe(pattern.sub(lambda match: values[match.group(1)], html)))
+    if missing:
+        cache.set_many(missing, QUESTION_FRAGMENT_SECONDS)
+    return pages
 
 
 def _review_context(item: Any, context: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from exams import assembly, attempts, exports, grading, lms_exports, publishing
+from exams import assembly, attempts, exports, grading, lms_exports, publishing, regrade_requests, rubrics
 from exams import gradebook as gradebook_service
 from exams.forms import ExcuseForm, ManualGradeForm, OverrideForm, RegradeForm, RosterUploadForm
 from exams.grade_changes import is_override
@@ -134,6 +134,8 @@ def grading_queue(request: HttpRequest, assessment_id: int) -> HttpResponse:
         "responses": _manual_responses(assessment),
         "grading_errors": grading.grading_errors(assessment),
         "stuck_attempts": list(attempts.stuck_attempts(assessment=assessment)),
+        "questions": rubrics.question_templates(assessment),
+        "open_regrades": regrade_requests.open_requests(assessment).filter(state="open").count(),
     })
 
 
@@ -213,6 +215,7 @@ def grade_response_page(request: HttpRequest, response_id: int) -> HttpResponse:
         "student": response.attempt.student,
         "question": question_context(public, question=_SlotText(slot.pk, slot.position, response.text)),
         "rubric": key.get("rubric") or (slot.template_version.spec.get("answer") or {}).get("rubric", ""),
+        "model_answer_html": key.get("explanation_html", ""),
         "form": form,
         "override": override,
         "may_override": can_manage(request.user, assessment.course),

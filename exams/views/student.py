@@ -22,7 +22,7 @@ from exams.assembly import AssemblyError
 from exams.forms import AutosaveError, parse_autosave
 from exams.models import Attempt
 from exams.permissions import assessment_for_student, attempt_for_student
-from exams.views.presentation import question_context
+from exams.views.presentation import question_context, quiz_questions_html
 
 NO_STORE = "no-store, private"
 
@@ -86,8 +86,7 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 def _quiz_page(request: HttpRequest, attempt: Attempt, remaining: int | None) -> HttpResponse:
-    questions = [question_context(question.public, question=question, verdict=question.verdict)
-                 for question in attempts.attempt_questions(attempt)]
+    questions = attempts.attempt_questions(attempt)
     # Untimed work that only ends at the closing time (e.g. a practice open all term) shows that date, not a
     # countdown of thousands of hours; the page still submits at the deadline.
     time_limited = remaining is not None and policy.effective_window(
@@ -97,6 +96,7 @@ def _quiz_page(request: HttpRequest, attempt: Attempt, remaining: int | None) ->
         "assessment": attempt.assessment,
         "course": attempt.assessment.course,
         "questions": questions,
+        "question_html": quiz_questions_html(questions),  # cached per variant, the student's answer filled in
         "remaining_seconds": remaining,
         "time_limited": time_limited,
         "closes_at": attempt.deadline if not time_limited else None,
