@@ -218,7 +218,7 @@ def test_l2_penalty_gradient_is_x_plus_lambda_or_two_lambda_w():
 
 def test_momentum_long_run_step_is_lr_g_over_one_minus_beta():
     for p, answer, _ in variants("momentum-terminal-step"):
-        assert answer == fmt4(p["lr"] * p["g"] / (1 - p["beta"]))
+        assert answer == format(p["lr"] * p["g"] / (1 - p["beta"]), "#.4g")
 
 
 def test_steplr_rate_is_lr0_times_gamma_to_the_number_of_boundaries_passed():
@@ -290,7 +290,7 @@ def test_optimizer_templates_agree_with_torch_optim():
             before = w.item()
             w.grad = torch.full((1,), p["g"], dtype=torch.float64)
             opt.step()
-        assert answer == fmt4(round(abs(w.item() - before), 10))
+        assert answer == format(round(abs(w.item() - before), 10), "#.4g")
     for p, answer, _ in variants("steplr-learning-rate", seeds=(0, 1, 2, 3)):
         w = torch.zeros(1, requires_grad=True)
         opt = torch.optim.SGD([w], lr=p["lr0"], momentum=0.9)

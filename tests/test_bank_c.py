@@ -188,7 +188,7 @@ def test_layer_norm_computes_one_mean_per_example_and_position_and_batch_norm_on
 def test_gradient_through_residual_blocks_is_one_plus_a_to_the_depth():
     for p, answer, _ in variants("residual-gradient-through-depth", seeds=range(5)):
         factor = 1 + p["a"] if p["residual"] else p["a"]
-        assert answer == format(factor ** p["L"], ".4g")
+        assert answer == format(factor ** p["L"], "#.4g")
 
 
 def test_batch_norm_makes_exactly_the_linear_bias_redundant():
