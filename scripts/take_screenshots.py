@@ -65,6 +65,18 @@ def log_in(page, base: str, username: str, password: str) -> None:
     page.wait_for_url(base + "/")
 
 
+def shoot_page(browser, width: int, base: str, username: str, path: str, name: str, *, math: bool = False) -> None:
+    """One screenshot in a fresh browser context, logged in as a demo user (password: <username>-pass)."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    log_in(page, base, username, f"{username}-pass")
+    page.goto(f"{base}{path}")
+    if math:
+        page.wait_for_function("() => document.documentElement.dataset.mathReady === 'yes'")
+    shoot(page, name)
+    context.close()
+
+
 def main(base: str) -> None:
     course = Course.objects.get(code=COURSE_CODE)
     student = get_user_model().objects.get(username="student1")
@@ -76,13 +88,7 @@ def main(base: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         for width in (1280, 390):
-            context = browser.new_context(viewport={"width": width, "height": 900})
-            page = context.new_page()
-            log_in(page, base, "student1", "student1-pass")
-            page.goto(f"{base}/attempts/{open_attempt.pk}/")
-            page.wait_for_function("() => document.documentElement.dataset.mathReady === 'yes'")
-            shoot(page, f"quiz-{width}")
-            context.close()
+            shoot_page(browser, width, base, "student1", f"/attempts/{open_attempt.pk}/", f"quiz-{width}", math=True)
         if done is None:
             for slot in open_attempt.slots.all():
                 if slot.template.slug == "early-stopping-restored-epoch":
@@ -90,19 +96,8 @@ def main(base: str) -> None:
             attempts.submit_attempt(open_attempt, user=student)
             done = open_attempt
         for width in (1280, 390):
-            context = browser.new_context(viewport={"width": width, "height": 900})
-            page = context.new_page()
-            log_in(page, base, "student1", "student1-pass")
-            page.goto(f"{base}/attempts/{done.pk}/")
-            page.wait_for_function("() => document.documentElement.dataset.mathReady === 'yes'")
-            shoot(page, f"result-{width}")
-            context.close()
-            context = browser.new_context(viewport={"width": width, "height": 900})
-            page = context.new_page()
-            log_in(page, base, "instructor", "instructor-pass")
-            page.goto(f"{base}/courses/{course.pk}/gradebook/")
-            shoot(page, f"gradebook-{width}")
-            context.close()
+            shoot_page(browser, width, base, "student1", f"/attempts/{done.pk}/", f"result-{width}", math=True)
+            shoot_page(browser, width, base, "instructor", f"/courses/{course.pk}/gradebook/", f"gradebook-{width}")
         browser.close()
 
 

@@ -19,15 +19,11 @@ from exams.models import Assessment, Course, Membership, Response
 from exams.roster import enroll
 from quizbank import services
 from tests.conftest import make_user
+from tests.production_support import database_url, wait_for
 from tests.specs import COMPLETION, SOFTMAX_SHORT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +49,6 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             output, _ = worker.communicate()
         if os.environ.get("DLQUIZ_SHOW_WORKER_LOG"):
             print(output)
-
-
-def wait_for(predicate, timeout: float = 90.0, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def started_attempt(code: str, *specs):
