@@ -71,9 +71,9 @@ def safe_cell(value: Any) -> Any:
     return "".join(out)
 
 
-def rows_to_csv(rows: Iterable[list[Any]]) -> Iterator[str]:
-    """Rows as CSV lines (a byte-order mark first), every cell through safe_cell."""
-    writer = csv.writer(_Line())
+def rows_to_csv(rows: Iterable[list[Any]], delimiter: str = ",", *, quote_all: bool = False) -> Iterator[str]:
+    """Rows as CSV lines (a byte-order mark first, CRLF line ends), every cell through safe_cell."""
+    writer = csv.writer(_Line(), delimiter=delimiter, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
     first = True
     for row in rows:
         line = writer.writerow([safe_cell(cell) for cell in row])

@@ -12,7 +12,6 @@ graded item there. The LMS computes its own totals; our own CSV (exams.exports) 
 """
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.text import slugify
 
-from exams.exports import BOM, safe_cell
+from exams.exports import rows_to_csv
 from exams.gradebook import EXCUSED, MISSING, GRADED, Cell, Column, Gradebook, StudentRow, gradebook
 from exams.models import Course
 
@@ -166,35 +165,19 @@ def late_minutes_text(minutes: float) -> str:
     return f"{whole} min" if whole < 120 else f"{whole // 60} h {whole % 60} min"
 
 
-class _Line:
-    def write(self, value: str) -> str:
-        return value
-
-
-def write_rows(rows: Iterator[list[Any]], delimiter: str = ",", *, quote_all: bool = False) -> Iterator[str]:
-    """Lines of a delimited file (UTF-8 with a byte-order mark, CRLF line ends), every cell through safe_cell."""
-    writer = csv.writer(_Line(), delimiter=delimiter, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
-    first = True
-    for row in rows:
-        line = writer.writerow([safe_cell(cell) for cell in row])
-        if first:
-            line, first = BOM + line, False
-        yield line
-
-
 def lms_export(course: Course, layout: str, now: datetime | None = None, *,
                column_ids: dict[str, str] | None = None) -> Iterator[str]:
     """The course's gradebook in one LMS layout (see LAYOUTS). Raises ValueError for an unknown layout."""
     book = gradebook(course, now)
     if layout == "blackboard":
-        return write_rows(blackboard_rows(book, column_ids), BLACKBOARD_DELIMITERS["comma"],
-                          quote_all=BLACKBOARD_QUOTE_ALL_IN_CSV)
+        return rows_to_csv(blackboard_rows(book, column_ids), BLACKBOARD_DELIMITERS["comma"],
+                           quote_all=BLACKBOARD_QUOTE_ALL_IN_CSV)
     if layout == "blackboard-tab":
-        return write_rows(blackboard_rows(book, column_ids), BLACKBOARD_DELIMITERS["tab"])
+        return rows_to_csv(blackboard_rows(book, column_ids), BLACKBOARD_DELIMITERS["tab"])
     if layout == "canvas":
-        return write_rows(canvas_rows(book, column_ids))
+        return rows_to_csv(canvas_rows(book, column_ids))
     if layout == "moodle":
-        return write_rows(moodle_rows(book, feedback=True))
+        return rows_to_csv(moodle_rows(book, feedback=True))
     raise ValueError(f"Unknown layout {layout!r}: one of {', '.join(LAYOUTS)}")
 
 
