@@ -56,6 +56,7 @@ class ReviewItem:
     grading_state: str
     correct_answer: str | None
     explanation_html: str | None
+    model_answer_html: str | None = None
 
 
 @dataclass(frozen=True)
@@ -382,6 +383,12 @@ def grading_errors(assessment: Any):
             .order_by("slot__template__slug", "attempt__student__username", "attempt__number"))
 
 
+def model_answer_html(key: dict[str, Any]) -> str:
+    """A manual question's model answer for its variant; templates written before the model-answer part
+    carried it in the explanation."""
+    return str(key.get("model_answer_html") or key.get("explanation_html") or "")
+
+
 def _correct_answer_text(public: dict[str, Any], key: dict[str, Any]) -> str | None:
     if public.get("kind") == "mcq" and "correct_index" in key:
         options = public.get("options") or []
@@ -426,6 +433,7 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
             grading_state=response.grading_state if results else "",
             correct_answer=_correct_answer_text(public, key) if answers and key else None,
             explanation_html=key.get("explanation_html") if answers else None,
+            model_answer_html=model_answer_html(key) if answers and public.get("answer_format") == "manual" else None,
         ))
     return AttemptReview(results, answers, attempt.score if results else None,
                          attempt.pending_count if results else 0, items)

@@ -45,11 +45,15 @@ class Progress:
         return self.graded + self.left
 
 
-def parse_rubric(text: str) -> list[tuple[float, str]]:
-    """The items of a rubric text: "+2 names the vanishing gradient" -> (2.0, "names the vanishing gradient");
-    a line without a leading number is a 1-point item; blank lines are skipped."""
+def parse_rubric(rubric: str | list[Any]) -> list[tuple[float, str]]:
+    """The items of a template's rubric. The structured form is a list of {"points": 2, "text": "..."}; the
+    text form has one item per line: "+2 names the vanishing gradient" -> (2.0, "names the vanishing
+    gradient"), a line without a leading number is a 1-point item, blank lines are skipped."""
+    if isinstance(rubric, list):
+        return [(float(item["points"]), str(item["text"]).strip()[:500]) for item in rubric
+                if isinstance(item, dict) and str(item.get("text", "")).strip()]
     items: list[tuple[float, str]] = []
-    for raw_line in (text or "").splitlines():
+    for raw_line in (rubric or "").splitlines():
         line = raw_line.strip().lstrip("*•").strip()
         if not line:
             continue
@@ -61,10 +65,18 @@ def parse_rubric(text: str) -> list[tuple[float, str]]:
     return items
 
 
-def _rubric_text(template: Template) -> str:
+def rubric_text(rubric: str | list[Any]) -> str:
+    """A rubric as graders read it: one "+points text" line per item."""
+    if isinstance(rubric, list):
+        return "\n".join(f"{points:+g} {text}" for points, text in parse_rubric(rubric))
+    return str(rubric or "")
+
+
+def _template_rubric(template: Template) -> str | list[Any]:
     version = template.current_version
     spec = (version.spec if version is not None else {}) or {}
-    return str((spec.get("answer") or {}).get("rubric", ""))
+    rubric = (spec.get("answer") or {}).get("rubric", "")
+    return rubric if isinstance(rubric, list) else str(rubric)
 
 
 def question_templates(assessment: Assessment) -> QuerySet[Template]:
@@ -80,7 +92,7 @@ def items_for(assessment: Assessment, template: Template) -> list[RubricItem]:
     items = list(RubricItem.objects.filter(assessment=assessment, template=template))
     if items:
         return items
-    parsed = parse_rubric(_rubric_text(template)) or [(1.0, "Correct")]
+    parsed = parse_rubric(_template_rubric(template)) or [(1.0, "Correct")]
     with transaction.atomic():
         Assessment.objects.select_for_update().filter(pk=assessment.pk).first()  # two first visits seed once
         if not RubricItem.objects.filter(assessment=assessment, template=template).exists():

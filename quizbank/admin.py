@@ -70,6 +70,7 @@ class TemplateForm(forms.ModelForm):
             **{part: CODE_WIDGET for part in (*PYTHON_PARTS, "program", "scaffold")},
             "stem": MARKDOWN_WIDGET,
             "explanation": MARKDOWN_WIDGET,
+            "model_answer": MARKDOWN_WIDGET,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -156,7 +157,7 @@ class TemplateAdmin(admin.ModelAdmin):
     actions = ["selftest_action"]
     fieldsets = (
         (None, {"fields": ("slug", "title", "kind", "qtype", "lectures", "tags", "status", "is_active")}),
-        ("Question", {"fields": ("parameters", "stem", "program", "solution", "misconceptions", "explanation")}),
+        ("Question", {"fields": ("parameters", "stem", "program", "solution", "misconceptions", "explanation", "model_answer")}),
         ("Code completion", {"classes": ("collapse",),
                              "fields": ("scaffold", "reference", "tests", "public_tests", "mistakes", "alternatives")}),
         ("Answer and limits", {"fields": ("answer", "limits", "notes")}),

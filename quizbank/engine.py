@@ -72,6 +72,7 @@ def _spec_inputs(spec: TemplateSpec) -> dict[str, Any]:
         "answer": spec.answer,
         "stem": spec.stem,
         "explanation": spec.explanation,
+        "model_answer": spec.model_answer,
         "program": spec.program,
         "scaffold": spec.scaffold,
     }
@@ -220,6 +221,8 @@ def _key_part(spec: TemplateSpec, raw: dict[str, Any], result: JobResult, seed: 
         key["option_sources"] = [options[i]["source"] for i in order]
     if spec.kind == "short" and spec.answer.get("format") == "manual":
         key["rubric"] = spec.answer.get("rubric", "")
+        key["model_answer_md"] = raw.get("model_answer", "")
+        key["model_answer_html"] = render_markdown(raw.get("model_answer", ""))
     if raw.get("misconception_values"):  # named mistakes of a non-MCQ template (item analysis, feedback)
         key["misconception_values"] = raw["misconception_values"]
     if spec.kind == "completion":

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from quizbank.spec import KINDS, QTYPES, TemplateSpec
+from quizbank.spec import KINDS, OPTIONAL_TEXT_FIELDS, QTYPES, TemplateSpec
 
 
 class Template(models.Model):
@@ -38,6 +38,9 @@ class Template(models.Model):
     tests = models.TextField(blank=True, help_text="Code completion: hidden `def test_...(): return value` functions.")
     public_tests = models.TextField(blank=True, help_text="Code completion: tests whose feedback students see.")
     explanation = models.TextField(blank=True, help_text="Markdown + Jinja2 shown after results are released.")
+    model_answer = models.TextField(
+        blank=True, help_text="Manual answers: Markdown + Jinja2, the model answer for the variant. Graders see it "
+        "beside each response; the student sees it after answers are released (never the rubric).")
     answer = models.JSONField(default=dict, blank=True, help_text="Answer format and tolerances, e.g. "
                               '{"format": "numeric", "rtol": 0.01} or {"format": "manual", "rubric": "..."}.')
     limits = models.JSONField(default=dict, blank=True, help_text='Runner limits, e.g. {"wall_seconds": 5}.')
@@ -72,7 +75,8 @@ class Template(models.Model):
     def apply_spec(self, spec: TemplateSpec) -> None:
         data = spec.to_dict()
         for name in SPEC_FIELDS:
-            setattr(self, name, data.get(name, []))  # only the empty optional lists are left out of to_dict
+            default = "" if name in OPTIONAL_TEXT_FIELDS else []  # the empty optional parts are left out of to_dict
+            setattr(self, name, data.get(name, default))
 
 
 SPEC_FIELDS = tuple(TemplateSpec.__dataclass_fields__)

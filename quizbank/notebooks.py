@@ -33,6 +33,7 @@ PARTS: tuple[tuple[str, str, str], ...] = (
     ("tests", "tests", "code"),
     ("public_tests", "public-tests", "code"),
     ("explanation", "explanation", "markdown"),
+    ("model_answer", "model-answer", "markdown"),
 )
 # Code-completion cells that may repeat: typical wrong fragments (metadata.quizbank: name, max_score) and
 # other correct fragments.

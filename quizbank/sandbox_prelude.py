@@ -343,6 +343,7 @@ def _qb_collect(namespace, spec):
     namespace["answer_text"] = variant["answer"] if kind == "mcq" else str(variant["answer"])  # as displayed
     variant["stem"] = _qb_render("stem", spec.get("stem", ""), namespace)
     variant["explanation"] = _qb_render("explanation", spec.get("explanation", ""), namespace)
+    variant["model_answer"] = _qb_render("model_answer", spec.get("model_answer", ""), namespace)
     variant["program"] = namespace.get("program", "") or ""
     variant["scaffold"] = namespace.get("scaffold", "") or ""
     return variant

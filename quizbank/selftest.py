@@ -34,7 +34,8 @@ class Failure:
     """A failure, or (in `SelfTestReport.warnings`) a warning; `category` names its kind."""
 
     category: str  # static, exception, timeout, nondeterministic, nan, ambiguous, collision, reference, mistake,
-    # alternative; warnings: same-rank, longest-option, common-answer, few-variants, close-options, id-or-hash
+    # alternative; warnings: same-rank, longest-option, common-answer, few-variants, close-options, id-or-hash,
+    # model-answer, rubric-items
     message: str
     seeds: tuple[int, ...] = ()
     part: str = ""  # the template part (cell) it is located in, when known
@@ -55,6 +56,8 @@ class SelfTestReport:
     distinct: int = 0
     failures: list[Failure] = field(default_factory=list)
     warnings: list[Failure] = field(default_factory=list)
+    # Warnings the author looked at and explained in `notes` ("warning close-options: why it is fine").
+    explained: list[tuple[Failure, str]] = field(default_factory=list)
     mean_ms: float = 0.0
     max_ms: float = 0.0
 
@@ -66,6 +69,8 @@ class SelfTestReport:
         status = "ok" if self.ok else f"{len(self.failures)} failure(s)"
         if self.warnings:
             status += f", {len(self.warnings)} warning(s)"
+        if self.explained:
+            status += f", {len(self.explained)} explained"
         return (f"{self.slug}: {status}; {self.variants_ok}/{self.seeds} seeds ok, {self.distinct} distinct variants, "
                 f"mean {self.mean_ms:.1f} ms, max {self.max_ms:.1f} ms")
 
@@ -73,7 +78,8 @@ class SelfTestReport:
         return {"slug": self.slug, "ok": self.ok, "seeds": self.seeds, "variants_ok": self.variants_ok,
                 "distinct": self.distinct,
                 "failures": [{"category": f.category, "message": f.message, "seeds": list(f.seeds)} for f in self.failures],
-                "warnings": [{"category": w.category, "message": w.message, "seeds": list(w.seeds)} for w in self.warnings]}
+                "warnings": [{"category": w.category, "message": w.message, "seeds": list(w.seeds)} for w in self.warnings],
+                "explained": [{"category": w.category, "message": w.message, "why": why} for w, why in self.explained]}
 
 
 def categorise(problem: Problem) -> str:
@@ -166,8 +172,24 @@ def selftest(spec: TemplateSpec, seeds: int = DEFAULT_SEEDS, *, determinism_samp
     if timings:
         report.mean_ms = sum(timings) / len(timings)
         report.max_ms = max(timings)
-    report.warnings = weak_question_warnings(spec, ok_variants, report.distinct, seeds)
+    report.warnings, report.explained = split_explained(
+        spec, weak_question_warnings(spec, ok_variants, report.distinct, seeds))
     return report
+
+
+_EXPLAINED_WARNING = re.compile(r"^\s*warning\s+([a-z][a-z-]*)\s*:\s*(\S.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def explained_warnings(spec: TemplateSpec) -> dict[str, str]:
+    """The warning kinds the template's notes explain, one line each: `warning close-options: <why>`."""
+    return {match.group(1).lower(): match.group(2).strip() for match in _EXPLAINED_WARNING.finditer(spec.notes)}
+
+
+def split_explained(spec: TemplateSpec, warnings: list[Failure]) -> tuple[list[Failure], list[tuple[Failure, str]]]:
+    """(warnings still open, warnings the author explained): an explanation only counts for its own kind."""
+    reasons = explained_warnings(spec)
+    open_warnings = [w for w in warnings if w.category not in reasons]
+    return open_warnings, [(w, reasons[w.category]) for w in warnings if w.category in reasons]
 
 
 # --- non-determinism, located ---------------------------------------------------------------------
@@ -302,6 +324,8 @@ def weak_question_warnings(spec: TemplateSpec, variants: list[GeneratedVariant],
                         part=risks[0].part, line=risks[0].line)] if risks else []
     if spec.kind == "mcq":
         warnings += _option_warnings(variants)
+    if spec.kind == "short" and spec.answer.get("format") == "manual":
+        warnings += _manual_answer_warnings(spec)
     if spec.kind == "short" and spec.answer.get("format", "numeric") != "manual" and len(variants) >= MIN_SEEDS_FOR_PATTERNS:
         values = Counter(json.dumps(v.key.get("answer"), sort_keys=True) for v in variants)
         value, count = values.most_common(1)[0]
@@ -313,6 +337,17 @@ def weak_question_warnings(spec: TemplateSpec, variants: list[GeneratedVariant],
     if variants and distinct < threshold and not spec.notes.strip():
         warnings.append(Failure("few-variants", f"only {distinct} distinct variants over {seeds} seeds, and the notes "
                                 f"do not say why (fewer than {threshold} must be explained in `notes`)"))
+    return warnings
+
+
+def _manual_answer_warnings(spec: TemplateSpec) -> list[Failure]:
+    warnings = []
+    if not spec.model_answer.strip():
+        warnings.append(Failure("model-answer", "a manually graded question needs a model answer for its variant "
+                                "(the `model-answer` cell): graders read it beside each response", part="model_answer"))
+    if not isinstance(spec.answer.get("rubric"), list):
+        warnings.append(Failure("rubric-items", "give the rubric as point-valued items, answer.rubric = "
+                                '[{"points": 1, "text": "..."}, ...], so two graders apply the same items', part="metadata"))
     return warnings
 
 

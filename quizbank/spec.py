@@ -29,12 +29,14 @@ QTYPES_BY_KIND: dict[str, tuple[str, ...]] = {
 }
 
 PYTHON_PARTS = ("parameters", "solution", "misconceptions", "reference", "tests", "public_tests")
-JINJA_PARTS = ("stem", "explanation", "program", "scaffold")
+JINJA_PARTS = ("stem", "explanation", "model_answer", "program", "scaffold")
 TEXT_PARTS = ("parameters", "solution", "misconceptions", "stem", "program", "scaffold", "reference",
-              "tests", "public_tests", "explanation")
+              "tests", "public_tests", "explanation", "model_answer")
 CODE_PARTS = (*PYTHON_PARTS, "program", "scaffold")
 # Optional list fields left out of `to_dict` when empty, so adding them changed no existing content hash.
 LIST_FIELDS = ("mistakes", "alternatives")
+# Optional text parts added after the first edition, left out of `to_dict` when empty for the same reason.
+OPTIONAL_TEXT_FIELDS = ("model_answer",)
 
 REGION_BEGIN = "# >>> your code"
 REGION_END = "# <<< your code"
@@ -96,6 +98,9 @@ class TemplateSpec:
     tests: str = ""
     public_tests: str = ""
     explanation: str = ""
+    # Manual answers: the model answer for this variant (Markdown + Jinja2), shown to graders beside each
+    # response and to the student after answers are released; the rubric stays with the graders.
+    model_answer: str = ""
     answer: dict[str, Any] = field(default_factory=dict)
     limits: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
@@ -122,6 +127,9 @@ class TemplateSpec:
         data["tags"] = list(self.tags)
         for name in LIST_FIELDS:
             data[name] = [dict(item) if isinstance(item, dict) else item for item in getattr(self, name)]
+            if not data[name]:
+                del data[name]
+        for name in OPTIONAL_TEXT_FIELDS:
             if not data[name]:
                 del data[name]
         return data
@@ -307,8 +315,7 @@ def _kind_problems(spec: TemplateSpec) -> list[Problem]:
         if "sigfigs" in spec.answer and not (isinstance(spec.answer["sigfigs"], int) and spec.answer["sigfigs"] >= 1):
             problems.append(Problem("metadata", "answer sigfigs must be a whole number >= 1"))
         if answer_format == "manual":
-            if not str(spec.answer.get("rubric", "")).strip():
-                problems.append(Problem("metadata", "a manually graded answer needs a rubric (answer.rubric)"))
+            problems.extend(_rubric_problems(spec.answer.get("rubric", "")))
         elif "answer" not in spec.solution and "answer" not in spec.parameters:
             problems.append(Problem("solution", "the solution must assign `answer`"))
     elif spec.kind == "output":
@@ -326,6 +333,23 @@ def _kind_problems(spec: TemplateSpec) -> list[Problem]:
             problems.append(Problem("tests", "define at least one test function `def test_...():` returning the value to compare"))
         problems.extend(_solution_names_in_tests(spec))
     return problems
+
+
+def _rubric_problems(rubric: Any) -> list[Problem]:
+    """A manual answer's rubric: text (one item per line) or a list of point-valued items."""
+    if isinstance(rubric, list):
+        if not rubric:
+            return [Problem("metadata", "a manually graded answer needs a rubric (answer.rubric)")]
+        for number, item in enumerate(rubric, start=1):
+            if not (isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"].strip()
+                    and isinstance(item.get("points"), (int, float)) and not isinstance(item.get("points"), bool)):
+                return [Problem("metadata", f"rubric item {number} must be {{\"points\": number, \"text\": \"what earns them\"}}")]
+        if not any(item["points"] > 0 for item in rubric):
+            return [Problem("metadata", "the rubric needs at least one item worth positive points")]
+        return []
+    if not str(rubric or "").strip():
+        return [Problem("metadata", "a manually graded answer needs a rubric (answer.rubric)")]
+    return []
 
 
 def _solution_names_in_tests(spec: TemplateSpec) -> list[Problem]:

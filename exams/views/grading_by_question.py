@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from exams import rubrics
+from exams.grading import model_answer_html
 from exams.grade_changes import is_override
 from exams.models import Assessment, RubricItem
 from exams.permissions import assessment_for_manager, assessment_for_staff, can_manage, response_for_staff
@@ -48,7 +49,7 @@ def _page_url(assessment_id: int, template_id: int, filters: dict[str, str], anc
 
 def _model_answer(response: Any) -> str:
     try:
-        return variant_for(response.slot.template_version, response.slot.seed).key.get("explanation_html") or ""
+        return model_answer_html(variant_for(response.slot.template_version, response.slot.seed).key)
     except Exception:  # a broken template: the grader still reads and grades the answer
         return ""
 

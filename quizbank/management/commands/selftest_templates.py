@@ -24,7 +24,7 @@ class Command(TemplateCommand):
         if seeds < 1:
             raise CommandError("--seeds must be at least 1")
         specs, unreadable = _collect(templates)
-        failures = variants = warnings = 0
+        failures = variants = warnings = explained = 0
         failed_templates = len(unreadable)
         reports = []
         warning_kinds: Counter[str] = Counter()
@@ -40,6 +40,7 @@ class Command(TemplateCommand):
             variants += report.variants_ok
             failures += len(report.failures)
             warnings += len(report.warnings)
+            explained += len(report.explained)
             warning_kinds.update(w.category for w in report.warnings)
             failed_templates += not report.ok
             if json:
@@ -49,17 +50,20 @@ class Command(TemplateCommand):
                 self.stdout.write(f"    {failure.describe()}")
             for warning in report.warnings:
                 self.stdout.write(f"    warning {warning.describe()}")
+            for warning, why in report.explained:
+                self.stdout.write(f"    explained {warning.category}: {why}")
         if json:
             self.stdout.write(_dumps({
                 "reports": [r.to_json() for r in reports],
                 "unreadable": [{"path": str(p), "problems": [str(x) for x in e.problems]} for p, e in unreadable],
                 "templates": len(specs) + len(unreadable), "variants": variants, "failures": failures,
-                "warnings": warnings, "warnings_by_kind": dict(warning_kinds)}))
+                "warnings": warnings, "explained": explained, "warnings_by_kind": dict(warning_kinds)}))
         else:
             if warning_kinds:
                 self.stdout.write("warnings by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(warning_kinds.items())))
             self.stdout.write(f"{len(specs) + len(unreadable)} templates, {variants} variants, {failures} failures"
-                              + (f", {warnings} warnings" if warnings else ""))
+                              + (f", {warnings} warnings" if warnings else "")
+                              + (f", {explained} explained warnings" if explained else ""))
         if failures:
             raise CommandError(f"{failed_templates} template(s) failed the self-test", returncode=1)
 
