@@ -26,6 +26,7 @@ TEMPLATE_EDIT = "template.edit"
 ASSESSMENT_EDIT = "assessment.edit"      # created, edited, duplicated or deleted (after["operation"])
 RUBRIC_EDIT = "rubric.edit"              # a rubric item added or its points/text changed (exams.rubrics)
 GRADING_ASSIGN = "grading.assign"        # ungraded written answers split among the TAs
+GROUP_APPLY = "grading.group_apply"      # rubric items applied to the ticked answers of an answer group
 REGRADE_REQUEST = "regrade.request"      # a student asked for a regrade of one answer (exams.regrade_requests)
 REGRADE_ANSWER = "regrade.answer"        # staff answered a regrade request (after["changed"])
 

@@ -31,6 +31,7 @@ ACTION_LABELS = {
     audit.ASSESSMENT_EDIT: "Assessment created, edited or deleted",
     audit.RUBRIC_EDIT: "Rubric item changed",
     audit.GRADING_ASSIGN: "Grading split among TAs",
+    audit.GROUP_APPLY: "Rubric applied to an answer group",
     audit.REGRADE_REQUEST: "Regrade requested",
     audit.REGRADE_ANSWER: "Regrade request answered",
 }

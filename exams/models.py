@@ -422,3 +422,67 @@ class RegradeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"regrade request for response {self.response_id}"
+
+
+class AnswerGrouping(models.Model):
+    """One computation of suggested answer groups for a question of an assessment (exams.answer_groups), run
+    by a worker on the `bulk` queue. Only a suggestion: nothing is graded until a person applies rubric items
+    to a group. A finished run replaces the question's previous one."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATE_CHOICES = [(QUEUED, "Queued"), (RUNNING, "Running"), (DONE, "Done"), (FAILED, "Failed")]
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answer_groupings")
+    template = models.ForeignKey("quizbank.Template", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=STATE_CHOICES, default=QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0, help_text="Answers embedded so far.")
+    total = models.PositiveIntegerField(default=0, help_text="Distinct non-blank answers to embed.")
+    answers = models.PositiveIntegerField(default=0, help_text="Submitted answers grouped, blanks included.")
+    model_name = models.CharField(max_length=200, blank=True)
+    threshold = models.FloatField(default=0.0, help_text="Cosine distance at which clustering stops merging.")
+    timings = models.JSONField(default=dict, blank=True, help_text="Seconds: load, embed, cluster, total.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["assessment", "template", "state"], name="grouping_question_state")]
+
+    def __str__(self) -> str:
+        return f"answer grouping {self.pk} ({self.state})"
+
+
+class AnswerGroup(models.Model):
+    """Answers the grouping found similar. `label` is its most central answer, shortened."""
+
+    grouping = models.ForeignKey(AnswerGrouping, on_delete=models.CASCADE, related_name="groups")
+    position = models.PositiveIntegerField(default=0, help_text="1 = the largest group.")
+    label = models.CharField(max_length=200)
+    size = models.PositiveIntegerField(default=0)
+    is_blank = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["grouping", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"group {self.position}: {self.label}"
+
+
+class AnswerGroupMember(models.Model):
+    """One answer in a group and its cosine distance to the group's centre; a far one is an exception."""
+
+    group = models.ForeignKey(AnswerGroup, on_delete=models.CASCADE, related_name="members")
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    distance = models.FloatField(default=0.0)
+    is_exception = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["group", "-is_exception", "-distance", "pk"]
+        constraints = [models.UniqueConstraint(fields=["group", "response"], name="unique_group_member")]
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} in group {self.group_id}"

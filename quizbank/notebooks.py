@@ -222,6 +222,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "path: [part, line N] problem" lines
     warnings: list[str] = field(default_factory=list)  # weak-question warnings: reported, not fatal
+    retired: list[str] = field(default_factory=list)  # slugs the bank's retired.json takes out of new draws
 
     @property
     def ok(self) -> bool:
@@ -264,12 +265,39 @@ def import_directory(directory: Path, *, seeds: int | None = None, run_seed: int
             report.warnings.extend(f"{path}: warning {warning.describe()}" for warning in checked.warnings)
     if report.errors:
         return report
+    retired = read_retired(directory)
+    revived = sorted(set(retired) & set(seen))
+    if revived:
+        report.errors.extend(f"{seen[slug]}: {slug!r} is listed in retired.json; remove one of the two" for slug in revived)
+        return report
     with transaction.atomic():
         for path, spec in specs:
             template_before = _current_hash(spec.slug)
             save_spec(spec, user=user, source_path=_display_path(path, directory), ready=True)
             (report.unchanged if template_before == spec.content_hash() else report.imported).append(spec.slug)
+        report.retired = _retire(retired)
     return report
+
+
+RETIRED_FILE = "retired.json"
+
+
+def read_retired(directory: Path) -> dict[str, str]:
+    """The bank's retired templates, {slug: why}. Their notebooks are gone; a database that imported them
+    keeps their versions (attempts point at them) but draws them no more."""
+    path = Path(directory) / RETIRED_FILE
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    return {str(slug): str(why) for slug, why in data.items()}
+
+
+def _retire(retired: dict[str, str]) -> list[str]:
+    from quizbank.models import Template
+
+    slugs = sorted(Template.objects.filter(slug__in=list(retired), is_active=True).values_list("slug", flat=True))
+    Template.objects.filter(slug__in=slugs).update(is_active=False)
+    return slugs
 
 
 def _already_checked(spec: TemplateSpec) -> bool:

@@ -37,9 +37,14 @@ def test_every_quiz_range_and_exam_only_lecture_meets_its_quota(specs):
     assert unmet == []
 
 
-def test_the_bank_has_manually_graded_explanations_with_rubrics(specs):
+def test_every_manually_graded_explanation_has_point_valued_rubric_items_and_a_model_answer(specs):
     manual = [s for s in specs if s.kind == "short" and s.answer.get("format") == "manual"]
-    assert len(manual) >= 5 and all(s.answer["rubric"].strip() for s in manual)
+    assert len(manual) >= 13
+    without = [s.slug for s in manual if not (isinstance(s.answer["rubric"], list) and s.model_answer.strip())]
+    assert without == []
+    for spec in manual:
+        points = [item["points"] for item in spec.answer["rubric"]]
+        assert sum(p for p in points if p > 0) >= 2, spec.slug  # more than one thing to get right
 
 
 @pytest.mark.parametrize("path", find_notebooks(BANK), ids=lambda p: p.stem)

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from quizbank.coverage import coverage
-from quizbank.notebooks import NotebookError, find_notebooks, read_notebook
+from quizbank.notebooks import NotebookError, find_notebooks, read_notebook, read_retired
 
 KIND_NAMES = {"mcq": "scenario MCQ", "short": "short answer", "output": "output prediction", "completion": "code completion"}
 
@@ -42,6 +42,13 @@ class Command(BaseCommand):
             lectures = ", ".join(str(x) for x in spec.lectures)
             lines.append(f"| {lectures} | {', '.join(spec.tags)} | {KIND_NAMES[spec.kind]} | {spec.qtype} | "
                          f"`{spec.slug}` | {spec.title} |")
+        retired = read_retired(bank)
+        if retired:
+            lines += ["", "## Retired templates", "",
+                      "Listed in `bank/retired.json`: their notebooks are gone, and an import marks them inactive in a "
+                      "database that has them (their versions stay for the attempts that used them).", "",
+                      "| template | why it was retired |", "|---|---|"]
+            lines += [f"| `{slug}` | {why} |" for slug, why in sorted(retired.items())]
         text = "\n".join(lines) + "\n"
         if out:
             out.write_text(text)

@@ -33,4 +33,5 @@ class Command(TemplateCommand):
             raise CommandError(f"{len(report.errors)} problem(s); nothing was imported")
         self.stdout.write(f"imported {len(report.imported)} template(s) with new versions, "
                           f"{len(report.unchanged)} unchanged"
-                          + (f"; {len(report.warnings)} weak-question warning(s)" if report.warnings else ""))
+                          + (f"; {len(report.warnings)} weak-question warning(s)" if report.warnings else "")
+                          + (f"; retired (no longer drawn): {', '.join(report.retired)}" if report.retired else ""))
