@@ -1,0 +1,80 @@
+"""A web worker killed with SIGKILL while a class autosaves loses no acknowledged answer: gunicorn starts a
+new worker, the requests that were in flight fail, the page sends them again (as static/js/quiz.js does, with
+the same text and a higher seq), and every answer the server said "ok" to is in the database when the class
+submits. Production profile: gunicorn + a real Celery worker on PostgreSQL + Redis, locust as the class."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.exams_personas import build_bank, build_classroom, make_assessment
+from tests.production_support import free_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parent.parent
+STUDENTS = 16
+
+
+def _class_load():
+    spec = importlib.util.spec_from_file_location("class_load", ROOT / "benchmarks" / "class_load.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry.name))
+    return sorted(children)
+
+
+def test_killing_a_web_worker_mid_autosave_loses_no_acknowledged_answer(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    load = _class_load()
+    classroom = build_classroom("KILLWEB")
+    build_bank(mcq=1, short=2, code=1, prefix="killweb")
+    quiz = make_assessment(classroom.course, "Kill quiz", blueprint=[
+        {"qtype": "mcq", "count": 1, "lectures": [1, 1]}, {"qtype": "short", "count": 2, "lectures": [1, 1]},
+        {"qtype": "code", "count": 1, "lectures": [1, 1]}])
+    sessions = load.prepare(quiz, STUDENTS, prefix="killweb")
+    killed: list[int] = []
+
+    def kill_workers_during_the_autosaves(master: int) -> None:
+        for delay in (5.0, 4.0):  # into the autosave phase, then again once the replacement serves
+            time.sleep(delay)
+            workers = _children(master)
+            if workers:
+                os.kill(workers[0], signal.SIGKILL)
+                killed.append(workers[0])
+
+    with load.serve(bind=f"127.0.0.1:{free_port()}", web_workers=2, web_threads=1, log_dir=tmp_path,
+                    static_manifest=False) as url:
+        killer = threading.Thread(target=kill_workers_during_the_autosaves, args=(load.SERVED["web"],), daemon=True)
+        killer.start()
+        result = load.drive(url, quiz.pk, sessions, start_seconds=2, autosave_seconds=12, autosave_every=1,
+                            submit_seconds=2)
+        killer.join(timeout=30)
+        workers_after = _children(load.SERVED["web"])
+        load.wait_for_grading(quiz, list(result["students"]), timeout=60)
+    checks = load.verify(quiz, result)
+
+    assert len(killed) == 2 and not set(killed) & set(workers_after) and len(workers_after) == 2
+    assert checks["acked_answers"] == STUDENTS * 4 and checks["lost_answers"] == 0  # every slot saved, none lost
+    assert checks["attempts"] == checks["submitted"] == checks["submits_acknowledged"] == STUDENTS
+    assert checks["students_with_two_attempts"] == 0
+    # Only saves can have failed (the kills happen in the autosave phase), and each was sent again.
+    failed = {name for name, endpoint in result["endpoints"].items() if endpoint["failures"]}
+    assert failed <= {"autosave"}
