@@ -246,7 +246,14 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Pre-generating a class's variants goes to `bulk`, so a worker on `grading` alone (scripts/prod.sh) is never
 # stuck behind minutes of pre-generation.
 CELERY_TASK_QUEUES = {"grading": {}, "celery": {}, "practice": {}, "bulk": {}}
-CELERY_TASK_ROUTES = ["exams.fair_use.route_task", {"exams.pregenerate*": {"queue": "bulk"}}]
+# Answer groups (exams.answer_groups: a sentence-embedding model on the CPU) go to `bulk` too.
+CELERY_TASK_ROUTES = ["exams.fair_use.route_task", {"exams.pregenerate*": {"queue": "bulk"},
+                                                   "exams.group_answers": {"queue": "bulk"},
+                                                   "exams.prepare_attempt_variants": {"queue": "grading"}}]
+# A quiz page whose variant was not pre-generated: generate it in the web process (the embedded profile, one
+# machine), or ask a grading worker and let the page wait (the production profile: web processes never run
+# template code nor start a runner pool).
+QUIZ_PAGE_GENERATES_VARIANTS = env_bool("QUIZ_PAGE_GENERATES_VARIANTS", not PRODUCTION)
 
 # --- Runner -------------------------------------------------------------------------------------------
 RUNNER_POOL_SIZE = env_int("RUNNER_POOL_SIZE", 0)  # 0 = one sandbox per core

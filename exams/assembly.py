@@ -276,6 +276,78 @@ def _warm_quiz_pages(pairs: list[tuple[TemplateVersion, int]], chunk: int = 1000
         logger.warning("pre-generation: quiz-page fragments not cached", exc_info=True)
 
 
+# A variant a worker could not generate for a waiting quiz page: the page shows "unavailable" instead of
+# waiting for ever. Staff see the template's error where the response is graded.
+_FAILURE_KEY = "variant-failure:{version_id}:{seed}"
+_REQUESTED_KEY = "attempt-variants-requested:{attempt_id}"
+FAILURE_SECONDS = 24 * 3600
+REQUEST_AGAIN_SECONDS = 20  # a waiting page asks a worker again at most this often (a lost message)
+
+
+def variant_failure(version_id: int, seed: int) -> str:
+    from django.core.cache import cache
+
+    try:
+        return cache.get(_FAILURE_KEY.format(version_id=version_id, seed=seed)) or ""
+    except Exception:  # noqa: BLE001  (a cache that is down: the page keeps waiting, the worker still works)
+        return ""
+
+
+def request_attempt_variants(attempt_id: int) -> None:
+    """Ask a worker (grading queue: a student is waiting) for the attempt's missing variants, at most once per
+    REQUEST_AGAIN_SECONDS whatever the number of tabs polling. A broker that is down only delays it."""
+    from django.core.cache import cache
+
+    try:
+        first = cache.add(_REQUESTED_KEY.format(attempt_id=attempt_id), 1, REQUEST_AGAIN_SECONDS)
+    except Exception:  # noqa: BLE001
+        first = True
+    if not first:
+        return
+    try:
+        dispatch.send(dispatch.PREPARE_ATTEMPT_VARIANTS, attempt_id)
+    except Exception as error:  # noqa: BLE001
+        logger.warning("attempt %s: could not ask a worker for its variants (%s); the page asks again", attempt_id, error)
+
+
+def prepare_attempt_variants(attempt_id: int) -> int:
+    """Celery task body: generate the variants of one attempt that are not cached yet (batched, like a
+    class's pre-generation), record the seeds a template fails on, and warm their quiz-page fragments.
+    Safe to run twice: a variant is stored once (unique version + seed). Returns how many were missing."""
+    from django.core.cache import cache
+
+    from quizbank.models import Variant
+    from quizbank.services import pregenerate
+
+    wanted = list(_slot_pairs(attempt_id))
+    cached = set(Variant.objects.filter(version_id__in={v for v, _ in wanted}, seed__in={s for _, s in wanted})
+                 .values_list("version_id", "seed"))
+    missing = [(version_id, seed) for version_id, seed in wanted if (version_id, seed) not in cached]
+    if not missing:
+        return 0
+    versions = TemplateVersion.objects.select_related("template").in_bulk({v for v, _ in missing})
+    pairs = [(versions[version_id], seed) for version_id, seed in missing]
+    failures = pregenerate(pairs)
+    by_slug_seed = {(version.template.slug, seed): version.pk for version, seed in pairs}
+    for failure in failures:
+        version_id = by_slug_seed.get((failure.slug, failure.seed))
+        if version_id is not None:
+            logger.error("attempt %s: %s", attempt_id, failure)
+            try:
+                cache.set(_FAILURE_KEY.format(version_id=version_id, seed=failure.seed), str(failure)[:500],
+                          FAILURE_SECONDS)
+            except Exception:  # noqa: BLE001
+                logger.warning("could not record a variant failure in the cache", exc_info=True)
+    _warm_quiz_pages(pairs)
+    return len(missing)
+
+
+def _slot_pairs(attempt_id: int) -> list[tuple[int, int]]:
+    from exams.models import AttemptSlot
+
+    return list(AttemptSlot.objects.filter(attempt_id=attempt_id).values_list("template_version_id", "seed"))
+
+
 def pregenerate_assessment(assessment_id: int) -> None:
     """Celery task body: fill the variant cache for the whole class, recording progress for the progress bar."""
     from quizbank.services import pregenerate

@@ -17,7 +17,7 @@ from exams.assembly import attempt_seed, plan_questions
 from exams.locks import lock_attempt, locked_responses
 from exams.models import Assessment, Attempt, AttemptSlot, Membership, Response
 from exams.policy import Window, compute_deadline, effective_window
-from exams.questions import unavailable_question
+from exams.questions import preparing_question, unavailable_question
 from quizbank.checking import MAX_RESPONSE_CHARS, FormatVerdict, format_verdict
 from quizbank.spec import TemplateError
 
@@ -197,35 +197,80 @@ def start_attempt(assessment: Assessment, student: Any, *, now: datetime | None 
 
 
 def attempt_questions(attempt: Attempt) -> list[QuestionView]:
-    """What the quiz page shows: each slot's public variant (never the answer key) and the saved answer."""
-    from quizbank import services as bank
-    from quizbank.models import TemplateVersion, Variant
+    """What the quiz page shows: each slot's public variant (never the answer key) and the saved answer.
 
+    A variant that was not pre-generated (enrolled after publishing, a later attempt, an edited template) is
+    generated once and cached: in this process by default (the embedded profile), or, with
+    settings.QUIZ_PAGE_GENERATES_VARIANTS off (the production profile), by a worker on the grading queue while
+    the page shows a stand-in and waits (exams.assembly.prepare_attempt_variants): a web process then never
+    runs template code nor starts a runner pool."""
+    from django.conf import settings
+
+    from exams.assembly import request_attempt_variants, variant_failure
+
+    slots, publics = _slots_and_publics(attempt)
+    missing = [row for row in slots if (row[4], row[3]) not in publics]
+    in_process = getattr(settings, "QUIZ_PAGE_GENERATES_VARIANTS", True)
+    if missing and not in_process:
+        request_attempt_variants(attempt.pk)  # a worker makes them; eager Celery (tests) makes them here
+        publics.update(_publics(missing))
+    views = []
+    for slot_id, position, qtype, seed, version_id, answer_config, text, saved_at in slots:
+        variant_id, public = publics.get((version_id, seed), (None, None))
+        if public is None and in_process:
+            variant_id, public = _generate_here(attempt, position, version_id, seed, qtype)
+        elif public is None:
+            failure = variant_failure(version_id, seed)
+            public = unavailable_question(qtype) if failure else preparing_question(qtype)
+        views.append(QuestionView(slot_id, position, qtype, public, text or "", saved_at,
+                                  answer_config if isinstance(answer_config, dict) else {}, variant_id))
+    return views
+
+
+def questions_ready(attempt: Attempt) -> bool:
+    """Whether every question of the attempt has its variant (or is known to be broken): the waiting quiz
+    page reloads when it is. Asks a worker again if the first request was lost."""
+    from exams.assembly import request_attempt_variants, variant_failure
+
+    slots, publics = _slots_and_publics(attempt)
+    waiting = [row for row in slots if (row[4], row[3]) not in publics and not variant_failure(row[4], row[3])]
+    if waiting:
+        request_attempt_variants(attempt.pk)
+    return not waiting
+
+
+def _slots_and_publics(attempt: Attempt) -> tuple[list[tuple], dict[tuple[int, int], tuple[int, dict[str, Any]]]]:
     # Two queries whatever the number of questions: the slots with their saved answers and answer formats
     # (not the versions' whole specs), then the variants' public parts (never the key column).
     slots = list(attempt.slots.order_by("position").values_list(
         "pk", "position", "qtype", "seed", "template_version_id", "template_version__spec__answer",
         "response__text", "response__saved_at"))
-    publics = {(version_id, seed): (variant_id, public) for variant_id, version_id, seed, public in
-               Variant.objects.filter(version_id__in={row[4] for row in slots}, seed__in={row[3] for row in slots})
-               .values_list("pk", "version_id", "seed", "public")}
-    views = []
-    for slot_id, position, qtype, seed, version_id, answer_config, text, saved_at in slots:
-        variant_id, public = publics.get((version_id, seed), (None, None))
-        if public is None:
-            # Not pre-generated (enrolled after publishing, a later attempt, an edited template): generated
-            # now, once, and cached. See docs/deploy.md "The start of a class".
-            try:
-                variant = bank.variant_for(TemplateVersion.objects.get(pk=version_id), seed)
-                variant_id, public = variant.pk, variant.public
-            except TemplateError as error:
-                # A template broken for this seed must not take the whole quiz page down; staff see the error
-                # when grading (the response goes to ERROR) and can fix the template and regrade.
-                logger.error("attempt %s slot %s: %s", attempt.pk, position, error)
-                public = unavailable_question(qtype)
-        views.append(QuestionView(slot_id, position, qtype, public, text or "", saved_at,
-                                  answer_config if isinstance(answer_config, dict) else {}, variant_id))
-    return views
+    return slots, _publics(slots)
+
+
+def _publics(slots: list[tuple]) -> dict[tuple[int, int], tuple[int, dict[str, Any]]]:
+    from quizbank.models import Variant
+
+    if not slots:
+        return {}
+    return {(version_id, seed): (variant_id, public) for variant_id, version_id, seed, public in
+            Variant.objects.filter(version_id__in={row[4] for row in slots}, seed__in={row[3] for row in slots})
+            .values_list("pk", "version_id", "seed", "public")}
+
+
+def _generate_here(attempt: Attempt, position: int, version_id: int, seed: int,
+                   qtype: str) -> tuple[int | None, dict[str, Any]]:
+    from quizbank import services as bank
+    from quizbank.models import TemplateVersion
+
+    try:
+        variant = bank.variant_for(TemplateVersion.objects.get(pk=version_id), seed)
+        return variant.pk, variant.public
+    except TemplateError as error:
+        # A template broken for this seed must not take the whole quiz page down; staff see the error when
+        # grading (the response goes to ERROR) and can fix the template and regrade.
+        logger.error("attempt %s slot %s: %s", attempt.pk, position, error)
+        return None, unavailable_question(qtype)
 
 
 def unanswered_positions(attempt: Attempt) -> list[int]:

@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 GRADE_CODE_RESPONSE = "exams.grade_code_response"
 PREGENERATE_ASSESSMENT = "exams.pregenerate_assessment"
 REFRESH_STATISTICS = "exams.refresh_statistics"
+GROUP_ANSWERS = "exams.group_answers"
+PREPARE_ATTEMPT_VARIANTS = "exams.prepare_attempt_variants"
 
 
 def send(task_name: str, *args: Any, **options: Any) -> None:

@@ -76,3 +76,20 @@ def regrade_template_task(template_id: int, version_id: int | None = None, cours
     version = TemplateVersion.objects.get(pk=version_id) if version_id else None
     course = Course.objects.get(pk=course_id) if course_id else None
     return regrade_template(template, version, course=course).responses
+
+
+@shared_task(acks_late=True, name="exams.group_answers", ignore_result=True)
+def group_answers_task(grouping_id: int) -> bool:
+    """Routed to the `bulk` queue (settings): suggested answer groups for one question (exams.answer_groups).
+    The run is claimed with a conditional UPDATE, so a duplicate message (acks_late) does nothing."""
+    from exams.answer_groups import run_grouping
+
+    return run_grouping(grouping_id)
+
+
+@shared_task(acks_late=True, name="exams.prepare_attempt_variants", ignore_result=True)
+def prepare_attempt_variants(attempt_id: int) -> int:
+    """Routed to the `grading` queue (settings): a student's quiz page is waiting for these variants."""
+    from exams.assembly import prepare_attempt_variants as prepare
+
+    return prepare(attempt_id)

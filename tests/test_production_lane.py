@@ -97,3 +97,16 @@ def test_a_second_delivery_of_the_same_grading_task_does_not_grade_twice(celery_
     graded.refresh_from_db()
     assert graded.graded_at == first_graded_at
     assert 0.0 < graded.score < 1.0
+
+
+def test_a_quiz_page_that_was_not_pregenerated_waits_for_a_real_worker_to_make_its_variants(
+        celery_worker_process, settings):
+    from django.core.cache import cache
+
+    settings.QUIZ_PAGE_GENERATES_VARIANTS = False  # the production profile: no template code in the web process
+    cache.clear()
+    _, attempt = started_attempt("WAIT", COMPLETION, SOFTMAX_SHORT)
+    shown = attempts.attempt_questions(attempt)
+    assert all(question.public["kind"] == "preparing" for question in shown)  # nothing was generated here
+    wait_for(lambda: attempts.questions_ready(attempt))
+    assert {question.public["kind"] for question in attempts.attempt_questions(attempt)} == {"completion", "short"}

@@ -33,6 +33,7 @@ INPUT_FOR_FORMAT = {
     "manual": "essay",
     "output": "output",
     "code": "editor",
+    "preparing": "none",  # a stand-in while a worker generates the variant: nothing to answer yet
 }
 PLACEHOLDER_FOR_FORMAT = {
     "numeric": "e.g. 0.25, 3/4 or 2.5e-3",

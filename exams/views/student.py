@@ -144,11 +144,14 @@ def autosave(request: HttpRequest, attempt_id: int) -> JsonResponse:
 def attempt_state(request: HttpRequest, attempt_id: int) -> JsonResponse:
     attempt = attempt_for_student(request.user, attempt_id)
     remaining = attempts.remaining_seconds(attempt)
-    return _json({
+    state: dict[str, Any] = {
         "state": attempt.state,
         "open": attempt.is_open and (remaining is None or remaining > 0),
         "remaining_seconds": remaining,
-    })
+    }
+    if request.GET.get("waiting") == "1":  # a page showing a question that is being prepared
+        state["questions_ready"] = attempts.questions_ready(attempt)
+    return _json(state)
 
 
 @login_required

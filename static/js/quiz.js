@@ -467,5 +467,25 @@
     if (!closed && !superseded && (hasUnsaved() || hasRefused())) { flushAll(); event.preventDefault(); event.returnValue = ""; }
   });
 
+  // A question a worker is still generating (not pre-generated for this student): ask until it is there,
+  // then reload once every typed answer is saved. The server asks the worker again if a request was lost.
+  if (form.querySelector("[data-preparing]")) {
+    var waitForQuestions = function () {
+      if (closed) return;
+      fetch(STATE_URL + "?waiting=1", { credentials: "same-origin", headers: { "X-Requested-With": "fetch" }, cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data && data.questions_ready) {
+            var reload = function () { window.location.reload(); };  // unsaved text is in the local backup
+            flushAll().then(reload, reload);
+          } else {
+            setTimeout(waitForQuestions, 1500);
+          }
+        })
+        .catch(function () { setTimeout(waitForQuestions, 3000); });
+    };
+    setTimeout(waitForQuestions, 1000);
+  }
+
   window.dlquiz = { flushAll: flushAll, questions: questions, remainingSeconds: remainingSeconds };
 })();
