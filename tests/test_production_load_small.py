@@ -4,43 +4,26 @@ within a few seconds, autosave, submit; every request succeeds, every acknowledg
 every attempt is submitted once and fully graded. No timing is asserted (benchmarks/ measures that)."""
 from __future__ import annotations
 
-import importlib.util
-import socket
-from pathlib import Path
-
 import pytest
 
 from exams.models import Response
 from tests.exams_personas import build_bank, build_classroom, make_assessment
+from tests.production_support import class_load_benchmark, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = 24
-
-
-def _class_load():
-    spec = importlib.util.spec_from_file_location("class_load", ROOT / "benchmarks" / "class_load.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_small_class_takes_a_quiz_over_http_with_no_error_and_no_lost_answer(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    load = _class_load()
+    load = class_load_benchmark()
     classroom = build_classroom("LOAD1")
     build_bank(mcq=2, short=2, code=2, prefix="load")
     quiz = make_assessment(classroom.course, "Load quiz", blueprint=[
         {"qtype": "mcq", "count": 2, "lectures": [1, 1]}, {"qtype": "short", "count": 2, "lectures": [1, 1]},
         {"qtype": "code", "count": 2, "lectures": [1, 1]}])
     sessions = load.prepare(quiz, STUDENTS, prefix="smallload")
-    with load.serve(bind=f"127.0.0.1:{_free_port()}", web_workers=2, web_threads=1, log_dir=tmp_path,
+    with load.serve(bind=f"127.0.0.1:{free_port()}", web_workers=2, web_threads=1, log_dir=tmp_path,
                     static_manifest=False) as url:
         result = load.drive(url, quiz.pk, sessions, start_seconds=3, autosave_seconds=8, autosave_every=2,
                             submit_seconds=2)

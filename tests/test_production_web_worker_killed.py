@@ -4,7 +4,6 @@ the same text and a higher seq), and every answer the server said "ok" to is in 
 submits. Production profile: gunicorn + a real Celery worker on PostgreSQL + Redis, locust as the class."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import threading
@@ -14,18 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.exams_personas import build_bank, build_classroom, make_assessment
-from tests.production_support import free_port
+from tests.production_support import class_load_benchmark, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = 16
-
-
-def _class_load():
-    spec = importlib.util.spec_from_file_location("class_load", ROOT / "benchmarks" / "class_load.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _children(pid: int) -> list[int]:
@@ -43,7 +34,7 @@ def _children(pid: int) -> list[int]:
 
 def test_killing_a_web_worker_mid_autosave_loses_no_acknowledged_answer(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    load = _class_load()
+    load = class_load_benchmark()
     classroom = build_classroom("KILLWEB")
     build_bank(mcq=1, short=2, code=1, prefix="killweb")
     quiz = make_assessment(classroom.course, "Kill quiz", blueprint=[

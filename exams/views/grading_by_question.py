@@ -6,15 +6,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from exams import rubrics
+from exams import answer_groups, rubrics
 from exams.grading import model_answer_html
 from exams.grade_changes import is_override
 from exams.models import Assessment, RubricItem
@@ -23,6 +26,10 @@ from quizbank.models import Template
 from quizbank.services import variant_for
 
 _FILTERS = ("who", "state", "grader", "score")
+
+
+def _per_page() -> int:
+    return int(getattr(settings, "GRADING_PAGE_SIZE", 50))  # answers on one page of the list
 
 
 def _question(assessment: Assessment, template_id: int) -> Template:
@@ -54,21 +61,34 @@ def _model_answer(response: Any) -> str:
         return ""
 
 
+def _shown(user: Any, assessment: Assessment, template: Template, filters: dict[str, str]) -> tuple[Any, Any, str, bool]:
+    """(every answer, the filtered answers, who, whether the user has assigned answers)."""
+    everyone = rubrics.question_responses(assessment, template)
+    has_mine = everyone.filter(grading_assignment__grader=user).exists()
+    who = filters["who"] or ("mine" if has_mine else "all")
+    shown = rubrics.filtered(everyone, mine_of=user if who == "mine" else None, state=filters["state"],
+                             grader_id=int(filters["grader"]) if filters["grader"] else None, score=filters["score"])
+    return everyone, shown, who, has_mine
+
+
+def _page_of(shown: Any, response_id: int) -> int:
+    """The page of the filtered list that holds `response_id` (1 when it is not in the list)."""
+    ids = list(shown.values_list("pk", flat=True))
+    return ids.index(response_id) // _per_page() + 1 if response_id in ids else 1
+
+
 @login_required
 @require_GET
 def grade_by_question(request: HttpRequest, assessment_id: int, template_id: int) -> HttpResponse:
     assessment = assessment_for_staff(request.user, assessment_id)
     template = _question(assessment, template_id)
     items = rubrics.items_for(assessment, template)
-    everyone = rubrics.question_responses(assessment, template)
     filters = _filters(request.GET)
-    has_mine = everyone.filter(grading_assignment__grader=request.user).exists()
-    who = filters["who"] or ("mine" if has_mine else "all")
-    shown = rubrics.filtered(everyone, mine_of=request.user if who == "mine" else None, state=filters["state"],
-                             grader_id=int(filters["grader"]) if filters["grader"] else None, score=filters["score"])
+    everyone, shown, who, has_mine = _shown(request.user, assessment, template, filters)
+    page = Paginator(shown, _per_page()).get_page(request.GET.get("page"))
     may_manage = can_manage(request.user, assessment.course)
     cards = []
-    for response in shown:
+    for response in page.object_list:
         rubric_grade = getattr(response, "rubric_grade", None)
         cards.append({
             "response": response,
@@ -78,13 +98,18 @@ def grade_by_question(request: HttpRequest, assessment_id: int, template_id: int
             "model_answer_html": _model_answer(response),
             "locked": is_override(response) and not may_manage,
         })
-    graders = {r.graded_by for r in everyone if r.graded_by_id}
+    next_first = (shown[page.end_index()].pk if page.has_next() else "")  # the next page's first answer
+    graders = get_user_model().objects.filter(pk__in=everyone.filter(graded_by__isnull=False).values("graded_by_id"))
+    kept = {k: v for k, v in {**filters, "who": who}.items() if v}
+    grouping = answer_groups.latest(assessment, template)
     return render(request, "exams/grade_by_question.html", {
         "assessment": assessment, "course": assessment.course, "template": template, "items": items,
         "max_points": rubrics.max_points(items), "cards": cards, "progress": rubrics.progress(everyone),
         "mine_progress": rubrics.progress(everyone.filter(grading_assignment__grader=request.user)) if has_mine else None,
         "filters": {**filters, "who": who}, "graders": sorted(graders, key=lambda user: user.username),
-        "may_manage": may_manage, "querystring": urlencode({k: v for k, v in {**filters, "who": who}.items() if v}),
+        "may_manage": may_manage, "querystring": urlencode(kept), "page": page, "next_first": next_first,
+        "grouping": grouping, "grouping_status": answer_groups.status(grouping),
+        "has_groups": answer_groups.latest_done(assessment, template) is not None,
     })
 
 
@@ -121,8 +146,11 @@ def apply_rubric(request: HttpRequest, response_id: int) -> HttpResponse:
     messages.success(request, f"Saved question {response.slot.position} of "
                               f"{response.attempt.student.get_full_name() or response.attempt.student.username}.")
     next_id = request.POST.get("next_id", "")
-    anchor = f"response-{next_id}" if next_id.isascii() and next_id.isdigit() else f"response-{response.pk}"
-    return redirect(_page_url(assessment.pk, template.pk, filters, anchor))
+    target = int(next_id) if next_id.isascii() and next_id.isdigit() else response.pk
+    _, shown, _, _ = _shown(request.user, assessment, template, filters)
+    page = _page_of(shown, target)  # the page that now holds the next answer (the filtered list moved on)
+    return redirect(_page_url(assessment.pk, template.pk, {**filters, "page": str(page) if page > 1 else ""},
+                              f"response-{target}"))
 
 
 @login_required

@@ -1,10 +1,19 @@
-/* Grading by question: j/k or the arrow keys move between answers, 1-9 toggle the focused answer's rubric
-   items, s saves it and the page comes back at the next answer. Keys typed into a field are left alone. */
+/* Grading by question: j/k or the arrow keys move between answers (past the end of a page: the next or the
+   previous page), 1-9 toggle the focused answer's rubric items, s saves it and the page comes back at the next
+   answer, on whichever page it now is. Keys typed into a field are left alone. */
 (function () {
   "use strict";
   var cards = Array.prototype.slice.call(document.querySelectorAll("[data-grading-card]"));
   if (!cards.length) return;
+  var list = document.querySelector("[data-grading-list]");
   var current = 0;
+
+  function goToPage(which, hash) {  // the list is paginated: j past the last answer opens the next page
+    var query = list && list.dataset[which];
+    if (!query) return false;
+    window.location.href = window.location.pathname + query + (hash || "");
+    return true;
+  }
 
   function focusCard(index) {
     if (index < 0 || index >= cards.length) return;
@@ -28,6 +37,7 @@
       form.addEventListener("submit", function () {
         var next = form.querySelector("[data-next-id]");
         if (next && cards[index + 1]) next.value = cards[index + 1].dataset.response;
+        else if (next && list && list.dataset.nextFirst) next.value = list.dataset.nextFirst;
       });
     }
   });
@@ -42,10 +52,10 @@
     var card = cards[current];
     if (event.key === "j" || event.key === "ArrowDown") {
       event.preventDefault();
-      focusCard(current + 1);
+      if (current === cards.length - 1) goToPage("nextPage"); else focusCard(current + 1);
     } else if (event.key === "k" || event.key === "ArrowUp") {
       event.preventDefault();
-      focusCard(current - 1);
+      if (current === 0) goToPage("previousPage", "#last"); else focusCard(current - 1);
     } else if (/^[1-9]$/.test(event.key)) {
       var box = card.querySelector('[data-item-key="' + event.key + '"]');
       if (box) {
@@ -61,6 +71,7 @@
     }
   });
 
-  var start = cards.findIndex(function (card) { return "#" + card.id === window.location.hash; });
+  var start = window.location.hash === "#last" ? cards.length - 1
+    : cards.findIndex(function (card) { return "#" + card.id === window.location.hash; });
   focusCard(start >= 0 ? start : 0);
 })();
