@@ -18,7 +18,8 @@ import markdown
 import nh3
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer
+from pygments.lexers import PythonLexer, TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
 from pygments.token import STANDARD_TYPES
 
 _FENCE_RE = re.compile(r"(^```.*?^```[ \t]*$|`[^`\n]+`)", re.MULTILINE | re.DOTALL)
@@ -106,10 +107,31 @@ def render_markdown(text: str) -> str:
         return _INLINE_MATH_RE.sub(lambda m: keep(f'<span class="math inline">\\({html.escape(m.group(1))}\\)</span>'),
                                    segment)
 
-    parts = _FENCE_RE.split(text)
-    protected = "".join(part if _FENCE_RE.fullmatch(part) else protect_math(part) for part in parts)
+    def protect(part: str) -> str:
+        if not _FENCE_RE.fullmatch(part):
+            return protect_math(part)
+        block = _CODE_BLOCK_RE.fullmatch(part)
+        # A fenced block is highlighted here, once per text (the same HTML Markdown's codehilite writes):
+        # codehilite built a new formatter and its stylesheet for every block of every variant.
+        return f"\n\n{keep(_highlighted_block(block.group(1), block.group(2)))}\n\n" if block else part
+
+    protected = "".join(protect(part) for part in _FENCE_RE.split(text))
     rendered = _markdown_converter().reset().convert(protected)
+    rendered = re.sub(r"<p>\x00(\d+)\x00</p>", lambda m: stash[int(m.group(1))], rendered)
     return sanitise_html(re.sub(r"\x00(\d+)\x00", lambda m: stash[int(m.group(1))], rendered))
+
+
+_CODE_BLOCK_RE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^```[ \t]*", re.MULTILINE | re.DOTALL)
+_BLOCK_FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+
+
+@lru_cache(maxsize=4096)
+def _highlighted_block(language: str, code: str) -> str:
+    try:
+        lexer = get_lexer_by_name(language) if language else TextLexer()
+    except ClassNotFound:
+        lexer = TextLexer()
+    return highlight(code, lexer, _BLOCK_FORMATTER)
 
 
 def pygments_css() -> str:

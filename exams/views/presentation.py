@@ -234,7 +234,7 @@ def _review_context(item: Any, context: dict[str, Any]) -> dict[str, Any]:
         "grading_state": item.grading_state,
         "correct_answer": item.correct_answer,
         "explanation_html": sanitise_html(item.explanation_html),
-        "model_answer_html": sanitise_html(item.model_answer_html),
+        "model_answer_html": sanitise_html(getattr(item, "model_answer_html", None)),
         "chosen_option": chosen,
     }
 
