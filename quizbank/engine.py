@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import os
 import random
 import textwrap
@@ -169,9 +170,7 @@ def generate(spec: TemplateSpec, seed: int, *, check: bool = True) -> GeneratedV
     result = execute(build_variant_job(spec, seed))
     if not result.ok:
         raise TemplateError(problems_from_result(result), seed=seed, slug=spec.slug)
-    raw = result.exports["__variant__"]
-    return GeneratedVariant(seed=seed, public=_public_part(spec, raw, seed), key=_key_part(spec, raw, result, seed),
-                            wall_ms=result.wall_ms)
+    return _variant_from(spec, seed, result)
 
 
 def option_order(seed: int, count: int) -> list[int]:
@@ -368,8 +367,20 @@ def build_batch_job(spec: TemplateSpec, seeds: list[int]) -> Job:
 
 def _variant_from(spec: TemplateSpec, seed: int, result: JobResult) -> GeneratedVariant:
     raw = result.exports["__variant__"]
-    return GeneratedVariant(seed=seed, public=_public_part(spec, raw, seed), key=_key_part(spec, raw, result, seed),
-                            wall_ms=result.wall_ms)
+    return GeneratedVariant(seed=seed, public=json_safe(_public_part(spec, raw, seed)),
+                            key=json_safe(_key_part(spec, raw, result, seed)), wall_ms=result.wall_ms)
+
+
+def json_safe(value: Any) -> Any:
+    """The variant as strict JSON: a parameter may be NaN or infinite (a diverging loss curve a question shows),
+    which PostgreSQL's jsonb refuses; it is kept as the text Python prints for it ("nan", "inf", "-inf")."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _generate_or_error(spec: TemplateSpec, seed: int) -> GeneratedVariant | TemplateError:

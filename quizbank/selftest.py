@@ -401,6 +401,9 @@ def _option_warnings(variants: list[GeneratedVariant]) -> list[Failure]:
 _NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0(\.0*)?(?![\d.])")
 
 
+NON_FINITE_TEXTS = ("nan", "inf", "-inf")
+
+
 def _answer_problem(variant: GeneratedVariant) -> tuple[str, str] | None:
     """(category, message) for an answer no student should be asked for, or None."""
     answer = variant.key.get("answer")
@@ -410,6 +413,9 @@ def _answer_problem(variant: GeneratedVariant) -> tuple[str, str] | None:
     for value in values:
         if isinstance(value, float) and not math.isfinite(value):
             return "nan", f"the answer is {value!r}"
+        # engine.json_safe stores a non-finite number as its text; a printed program's output may say "nan".
+        if variant.public.get("kind") != "output" and value in NON_FINITE_TEXTS:
+            return "nan", f"the answer is {value}"
     for option in variant.public.get("options") or []:
         if option["text"].lower() in {"nan", "inf", "-inf"}:
             return "nan", f"an option reads {option['text']!r}"
