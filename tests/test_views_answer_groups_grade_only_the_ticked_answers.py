@@ -87,3 +87,12 @@ def test_an_item_of_another_question_or_no_ticked_answer_is_refused_with_a_messa
     page = logged_in(ta).post(f"/manage/answer-groups/{group.pk}/apply", {"items": []}, follow=True)  # noqa: F405
     assert "Tick at least one answer" in page.content.decode()
     assert not Response.objects.filter(pk__in=[r.pk for r in responses], grading_state=Response.GRADED).exists()
+
+
+def test_ids_that_are_not_ours_are_ignored_not_a_500(grouped, ta):
+    quiz, template, group, responses = grouped
+    huge = "9" * 5000
+    page = logged_in(ta).post(f"/manage/answer-groups/{group.pk}/apply",  # noqa: F405
+                              {"items": [huge, "x"], "responses": [huge, "-3"], "adjustment": "1e999"}, follow=True)
+    assert page.status_code == 200 and "Tick at least one answer" in page.content.decode()
+    assert all(Response.objects.get(pk=r.pk).grading_state == Response.MANUAL for r in responses)

@@ -146,3 +146,12 @@ def test_the_student_sees_the_model_answer_after_answers_release_and_never_the_r
     assert "Model answer" in after and "MODEL-ANSWER" in after
     for page in (before, after):
         assert "names the vanishing gradient" not in page and "never saturates" not in page
+
+
+def test_a_nonsense_grader_filter_or_page_number_shows_the_list_not_a_500(rubric_quiz, ta, student):
+    quiz, template = rubric_quiz
+    submit_answer(quiz, student, "SAM-ANSWER")
+    client = logged_in(ta)  # noqa: F405
+    for query in ("?grader=" + "9" * 5000, "?grader=-1", "?page=abc", "?page=99999999999999999999999"):
+        page = client.get(page_url(quiz, template) + query)
+        assert page.status_code == 200 and "SAM-ANSWER" in page.content.decode(), query

@@ -70,6 +70,11 @@ def groups_page(request: HttpRequest, assessment_id: int, template_id: int) -> H
     })
 
 
+def _ids(values: list[str]) -> list[int]:
+    """Row ids from a form; anything else (text, a number past bigint) is not an id of ours."""
+    return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18]
+
+
 @login_required
 @require_POST
 def apply_to_group(request: HttpRequest, group_id: int) -> HttpResponse:
@@ -81,8 +86,8 @@ def apply_to_group(request: HttpRequest, group_id: int) -> HttpResponse:
     template = group.grouping.template
     anchor = f"group-{group.pk}"
     try:
-        item_ids = [int(v) for v in request.POST.getlist("items") if v.isascii() and v.isdigit()]
-        response_ids = [int(v) for v in request.POST.getlist("responses") if v.isascii() and v.isdigit()]
+        item_ids = _ids(request.POST.getlist("items"))
+        response_ids = _ids(request.POST.getlist("responses"))
         if not response_ids:
             raise ValueError("Tick at least one answer of the group.")
         result = answer_groups.apply_to_group(

@@ -43,7 +43,8 @@ def _filters(data: Any) -> dict[str, str]:
     values = {name: str(data.get(name, "")) for name in _FILTERS}
     values["who"] = values["who"] if values["who"] in ("mine", "all") else ""
     values["state"] = values["state"] if values["state"] in ("ungraded", "graded") else ""
-    values["grader"] = values["grader"] if values["grader"].isascii() and values["grader"].isdigit() else ""
+    grader = values["grader"]
+    values["grader"] = grader if grader.isascii() and grader.isdigit() and len(grader) <= 18 else ""  # a bigint
     values["score"] = values["score"] if values["score"] in rubrics.SCORE_FILTERS else ""
     return values
 
