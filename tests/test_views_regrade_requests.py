@@ -59,3 +59,11 @@ def test_others_get_404(released, other_student, outsider, student):
                                       {"reply": "x", "score_percent": "100"}).status_code == 404
     request.refresh_from_db()
     assert request.state == RegradeRequest.OPEN
+
+
+def test_a_question_id_that_is_not_one_of_the_attempt_is_a_404_not_a_500(released, student):
+    client = logged_in(student)  # noqa: F405
+    for slot_id in ("9" * 5000, "-1", "abc", ""):
+        sent = client.post(f"/attempts/{released.attempt_id}/regrade-request", {"slot_id": slot_id, "reason": "x"})
+        assert sent.status_code == 404, slot_id
+    assert not RegradeRequest.objects.exists()

@@ -17,6 +17,7 @@ from exams.grade_changes import is_override
 from exams.models import AnswerGroup
 from exams.permissions import assessment_for_staff, can_manage
 from exams.views.grading_by_question import _float, _question
+from exams.views.params import ids_from
 
 
 def _groups_url(assessment_id: int, template_id: int, anchor: str = "") -> str:
@@ -70,11 +71,6 @@ def groups_page(request: HttpRequest, assessment_id: int, template_id: int) -> H
     })
 
 
-def _ids(values: list[str]) -> list[int]:
-    """Row ids from a form; anything else (text, a number past bigint) is not an id of ours."""
-    return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18]
-
-
 @login_required
 @require_POST
 def apply_to_group(request: HttpRequest, group_id: int) -> HttpResponse:
@@ -86,8 +82,8 @@ def apply_to_group(request: HttpRequest, group_id: int) -> HttpResponse:
     template = group.grouping.template
     anchor = f"group-{group.pk}"
     try:
-        item_ids = _ids(request.POST.getlist("items"))
-        response_ids = _ids(request.POST.getlist("responses"))
+        item_ids = ids_from(request.POST.getlist("items"))
+        response_ids = ids_from(request.POST.getlist("responses"))
         if not response_ids:
             raise ValueError("Tick at least one answer of the group.")
         result = answer_groups.apply_to_group(

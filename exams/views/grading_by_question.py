@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from exams import answer_groups, rubrics
 from exams.grading import model_answer_html
+from exams.views.params import id_from, ids_from
 from exams.grade_changes import is_override
 from exams.models import Assessment, RubricItem
 from exams.permissions import assessment_for_manager, assessment_for_staff, can_manage, response_for_staff
@@ -43,8 +44,7 @@ def _filters(data: Any) -> dict[str, str]:
     values = {name: str(data.get(name, "")) for name in _FILTERS}
     values["who"] = values["who"] if values["who"] in ("mine", "all") else ""
     values["state"] = values["state"] if values["state"] in ("ungraded", "graded") else ""
-    grader = values["grader"]
-    values["grader"] = grader if grader.isascii() and grader.isdigit() and len(grader) <= 18 else ""  # a bigint
+    values["grader"] = values["grader"] if id_from(values["grader"]) is not None else ""
     values["score"] = values["score"] if values["score"] in rubrics.SCORE_FILTERS else ""
     return values
 
@@ -136,7 +136,7 @@ def apply_rubric(request: HttpRequest, response_id: int) -> HttpResponse:
     assessment, template = response.attempt.assessment, response.slot.template
     filters = _filters(request.POST)
     try:
-        item_ids = [int(value) for value in request.POST.getlist("items") if value.isascii() and value.isdigit()]
+        item_ids = ids_from(request.POST.getlist("items"))
         rubrics.apply_rubric(response, request.user, item_ids, _float(request.POST.get("adjustment")),
                              request.POST.get("comment", "")[:5000], reason=request.POST.get("reason", "")[:1000])
     except PermissionDenied:
@@ -147,7 +147,7 @@ def apply_rubric(request: HttpRequest, response_id: int) -> HttpResponse:
     messages.success(request, f"Saved question {response.slot.position} of "
                               f"{response.attempt.student.get_full_name() or response.attempt.student.username}.")
     next_id = request.POST.get("next_id", "")
-    target = int(next_id) if next_id.isascii() and next_id.isdigit() else response.pk
+    target = id_from(next_id) or response.pk
     _, shown, _, _ = _shown(request.user, assessment, template, filters)
     page = _page_of(shown, target)  # the page that now holds the next answer (the filtered list moved on)
     return redirect(_page_url(assessment.pk, template.pk, {**filters, "page": str(page) if page > 1 else ""},

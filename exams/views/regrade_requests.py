@@ -13,6 +13,7 @@ from exams import regrade_requests
 from exams.access import attempt_for_student
 from exams.models import Attempt, RegradeRequest, Response
 from exams.permissions import assessment_for_staff, courses_taught_by
+from exams.views.params import id_from
 
 
 @login_required
@@ -22,10 +23,9 @@ def request_regrade(request: HttpRequest, attempt_id: int) -> HttpResponse:
         attempt = attempt_for_student(request.user, attempt_id)
     except Attempt.DoesNotExist:
         raise Http404("No such attempt") from None
-    slot_id = request.POST.get("slot_id", "")
+    slot_id = id_from(request.POST.get("slot_id"))
     response = (Response.objects.select_related("attempt__assessment__course", "slot")
-                .filter(attempt=attempt, slot_id=int(slot_id)).first()
-                if slot_id.isascii() and slot_id.isdigit() else None)
+                .filter(attempt=attempt, slot_id=slot_id).first() if slot_id is not None else None)
     if response is None:
         raise Http404("No such question")
     try:
