@@ -73,7 +73,8 @@ def prepare(assessment: Any, students: int, *, prefix: str = "load", pregenerate
 
 
 def drive(base_url: str, assessment_id: int, sessions: list[dict[str, str]], *, start_seconds: float,
-          autosave_seconds: float, autosave_every: float, submit_seconds: float) -> dict[str, Any]:
+          autosave_seconds: float, autosave_every: float, submit_seconds: float,
+          cached_static: bool = False) -> dict[str, Any]:
     """Run the locust driver in its own process (gevent patches everything it imports)."""
     from django.conf import settings
 
@@ -83,6 +84,7 @@ def drive(base_url: str, assessment_id: int, sessions: list[dict[str, str]], *, 
             "base_url": base_url, "assessment": assessment_id, "students": sessions,
             "session_cookie": settings.SESSION_COOKIE_NAME, "start_seconds": start_seconds,
             "autosave_seconds": autosave_seconds, "autosave_every": autosave_every, "submit_seconds": submit_seconds,
+            "cached_static": cached_static,
         }))
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "class_load_driver.py"), str(plan), str(result)],
                        cwd=ROOT, check=True)
@@ -296,6 +298,8 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help="start gunicorn + a Celery worker for the run")
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--web-threads", type=int, default=1)
+    parser.add_argument("--cached-static", action="store_true",
+                        help="students' browsers already hold the static files (no stylesheet or static requests)")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -328,7 +332,7 @@ def main() -> None:
         sampler = CpuSampler({**SERVED, "load generator": os.getpid()})
         result = drive(url, quiz.pk, sessions, start_seconds=args.start_seconds,
                        autosave_seconds=args.autosave_seconds, autosave_every=args.autosave_every,
-                       submit_seconds=args.submit_seconds)
+                       submit_seconds=args.submit_seconds, cached_static=args.cached_static)
         drain = wait_for_grading(quiz, list(result["students"]), args.drain_timeout)
         sampler.stop()
     checks = verify(quiz, result)
