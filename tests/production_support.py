@@ -54,6 +54,18 @@ def class_load_benchmark():
     return module
 
 
+def http_class_quiz(code: str, *, per_type: dict[str, int]) -> Assessment:
+    """A classroom `code` and a quiz of `per_type` questions ({"mcq": n, ...}) over a bank of exactly those,
+    for the tests that drive a class over HTTP with benchmarks/class_load.py."""
+    from tests.exams_personas import build_bank, build_classroom, make_assessment
+
+    classroom = build_classroom(code)
+    build_bank(mcq=per_type.get("mcq", 0), short=per_type.get("short", 0), code=per_type.get("code", 0),
+               prefix=code.lower())
+    return make_assessment(classroom.course, f"{code} quiz", blueprint=[
+        {"qtype": qtype, "count": count, "lectures": [1, 1]} for qtype, count in per_type.items()])
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

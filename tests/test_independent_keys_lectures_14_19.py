@@ -11,10 +11,8 @@ import math
 
 import pytest
 
-from quizbank.completion import grade_completion
-from quizbank.engine import generate
 
-from tests.bank_support import fmt4, spec_of, variants
+from tests.bank_support import assert_full_marks_only_for_the_correct_fragment, fmt4, variants
 
 
 def mean(values):
@@ -258,28 +256,18 @@ def test_batch_norm_model_error_line_matches_the_injected_bug():
 
 # ---------------------------------------------------------------------------------------------- completions
 
-def _grade(slug, seed, code):
-    spec = spec_of(slug)
-    variant = generate(spec, seed)
-    return grade_completion(spec, seed, variant.key["expected_tests"], code)
-
-
 def test_bigram_sampling_accepts_an_equivalent_loop_and_rejects_appending_the_end_token():
     correct = ("nxt = torch.multinomial(P[ix], num_samples=1, replacement=True, generator=g).item()\n"
                "if nxt == 0:\n    break\nix = nxt\nout.append(itos[ix])\n")
     mistaken = ("ix = torch.multinomial(P[ix], num_samples=1, replacement=True, generator=g).item()\n"
                 "out.append(itos[ix])\nif ix == 0:\n    break\n")
-    for seed in (0, 1):
-        assert _grade("bigram-sampling-completion", seed, correct).score == 1.0
-        assert _grade("bigram-sampling-completion", seed, mistaken).score < 1.0
+    assert_full_marks_only_for_the_correct_fragment("bigram-sampling-completion", correct, mistaken)
 
 
 def test_bigram_loss_accepts_cross_entropy_and_rejects_a_missing_regulariser():
     correct = "return F.cross_entropy(W[xs], ys) + REG * W.pow(2).mean()\n"
     mistaken = "return F.cross_entropy(W[xs], ys)\n"
-    for seed in (0, 1):
-        assert _grade("bigram-nll-loss-completion", seed, correct).score == 1.0
-        assert _grade("bigram-nll-loss-completion", seed, mistaken).score < 1.0
+    assert_full_marks_only_for_the_correct_fragment("bigram-nll-loss-completion", correct, mistaken)
 
 
 def test_batchnorm_forward_accepts_an_equivalent_version_and_rejects_the_biased_running_variance():
@@ -292,23 +280,17 @@ def test_batchnorm_forward_accepts_an_equivalent_version_and_rejects_the_biased_
                "new_var = running_var + MOMENTUM * (var * n / (n - 1) - running_var)\n"
                "return gamma * (x - mu) / (var + EPS).sqrt() + beta, new_mean, new_var\n")
     mistaken = correct.replace("var * n / (n - 1)", "var")
-    for seed in (0, 1):
-        assert _grade("batchnorm-forward-completion", seed, correct).score == 1.0
-        assert _grade("batchnorm-forward-completion", seed, mistaken).score < 1.0
+    assert_full_marks_only_for_the_correct_fragment("batchnorm-forward-completion", correct, mistaken)
 
 
 def test_residual_block_forward_accepts_either_order_and_rejects_a_missing_shortcut():
     correct = "return self.fc2(self.act(self.fc1(x))) + self.shortcut(x)\n"
     mistaken = "return self.fc2(self.act(self.fc1(x)))\n"
-    for seed in (0, 1):
-        assert _grade("residual-block-forward-completion", seed, correct).score == 1.0
-        assert _grade("residual-block-forward-completion", seed, mistaken).score < 1.0
+    assert_full_marks_only_for_the_correct_fragment("residual-block-forward-completion", correct, mistaken)
 
 
 def test_ngram_forward_accepts_reshape_and_rejects_a_missing_tanh():
     correct = "flat = C[X].reshape(len(X), -1)\nreturn torch.tanh(flat @ W1 + b1) @ W2 + b2\n"
     mistaken = "flat = C[X].reshape(len(X), -1)\nreturn (flat @ W1 + b1) @ W2 + b2\n"
-    for seed in (0, 1):
-        assert _grade("ngram-mlp-forward-completion", seed, correct).score == 1.0
-        assert _grade("ngram-mlp-forward-completion", seed, mistaken).score < 1.0
+    assert_full_marks_only_for_the_correct_fragment("ngram-mlp-forward-completion", correct, mistaken)
 

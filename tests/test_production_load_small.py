@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from exams.models import Response
-from tests.exams_personas import build_bank, build_classroom, make_assessment
-from tests.production_support import class_load_benchmark, free_port
+from tests.production_support import class_load_benchmark, free_port, http_class_quiz
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 STUDENTS = 24
@@ -17,11 +16,7 @@ STUDENTS = 24
 def test_a_small_class_takes_a_quiz_over_http_with_no_error_and_no_lost_answer(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     load = class_load_benchmark()
-    classroom = build_classroom("LOAD1")
-    build_bank(mcq=2, short=2, code=2, prefix="load")
-    quiz = make_assessment(classroom.course, "Load quiz", blueprint=[
-        {"qtype": "mcq", "count": 2, "lectures": [1, 1]}, {"qtype": "short", "count": 2, "lectures": [1, 1]},
-        {"qtype": "code", "count": 2, "lectures": [1, 1]}])
+    quiz = http_class_quiz("LOAD1", per_type={"mcq": 2, "short": 2, "code": 2})
     sessions = load.prepare(quiz, STUDENTS, prefix="smallload")
     with load.serve(bind=f"127.0.0.1:{free_port()}", web_workers=2, web_threads=1, log_dir=tmp_path,
                     static_manifest=False) as url:

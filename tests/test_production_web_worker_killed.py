@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exams_personas import build_bank, build_classroom, make_assessment
-from tests.production_support import class_load_benchmark, free_port
+from tests.production_support import class_load_benchmark, free_port, http_class_quiz
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 STUDENTS = 16
@@ -35,11 +34,7 @@ def _children(pid: int) -> list[int]:
 def test_killing_a_web_worker_mid_autosave_loses_no_acknowledged_answer(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     load = class_load_benchmark()
-    classroom = build_classroom("KILLWEB")
-    build_bank(mcq=1, short=2, code=1, prefix="killweb")
-    quiz = make_assessment(classroom.course, "Kill quiz", blueprint=[
-        {"qtype": "mcq", "count": 1, "lectures": [1, 1]}, {"qtype": "short", "count": 2, "lectures": [1, 1]},
-        {"qtype": "code", "count": 1, "lectures": [1, 1]}])
+    quiz = http_class_quiz("KILLWEB", per_type={"mcq": 1, "short": 2, "code": 1})
     sessions = load.prepare(quiz, STUDENTS, prefix="killweb")
     killed: list[int] = []
 
