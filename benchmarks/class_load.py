@@ -40,11 +40,14 @@ def prepare(assessment: Any, students: int, *, prefix: str = "load", pregenerate
     """Enrol `students` students in the assessment's course, clear their earlier attempts at it, open it,
     pre-generate its variants, and give each a logged-in session. Returns [{username, session}]."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from importlib import import_module
+
+    from django.conf import settings
 
     from exams import clock
     from exams.assembly import pregenerate_assessment
     from exams.models import Assessment, Attempt, Membership
+    from exams.session_idle import LAST_SEEN_KEY
 
     users = get_user_model()
     names = [f"{prefix}{i:04d}" for i in range(students)]
@@ -55,6 +58,11 @@ def prepare(assessment: Any, students: int, *, prefix: str = "load", pregenerate
                                                student_id=person.username) for person in people],
                                    ignore_conflicts=True)
     Attempt.objects.filter(assessment=assessment, student__in=people).delete()
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # a class's first start finds no dead rows of an earlier run to skip
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE exams_attempt, exams_attemptslot, exams_response, django_session")
     now = clock.now()
     Assessment.objects.filter(pk=assessment.pk).update(
         state=Assessment.PUBLISHED, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1),
@@ -63,10 +71,17 @@ def prepare(assessment: Any, students: int, *, prefix: str = "load", pregenerate
         pregenerate_assessment(assessment.pk)
     sessions = []
     backend = "django.contrib.auth.backends.ModelBackend"
+    # The session store the server reads: the production profile keeps sessions in Redis with the database row
+    # as the durable copy (config/settings.py), and a login writes both; a row alone would make every student's
+    # first request a cache miss that a real class does not have.
+    engine = ("django.contrib.sessions.backends.cached_db" if settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+              else settings.SESSION_ENGINE)
+    SessionStore = import_module(engine).SessionStore  # noqa: N806
     for person in people:
         store = SessionStore()
         store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(person.pk), backend
         store[HASH_SESSION_KEY] = person.get_session_auth_hash()
+        store[LAST_SEEN_KEY] = int(time.time())  # logged in a moment ago, as the login's next page leaves it
         store.create()
         sessions.append({"username": person.username, "session": store.session_key})
     return sessions
@@ -151,49 +166,56 @@ def _process_table() -> dict[int, tuple[str, int, float]]:
     return table
 
 
-def cpu_by_role(roots: dict[str, int]) -> dict[str, float]:
-    """CPU seconds used so far by each process tree in `roots` (role: pid) and by the PostgreSQL backends
-    of this database (a backend that ended takes its CPU with it: connections here are persistent)."""
+def cpu_by_pid(roots: dict[str, int]) -> dict[int, tuple[str, float]]:
+    """pid: (role, CPU seconds so far) of every process in the trees of `roots` (role: pid; a tree stops at
+    another role's root: the load generator starts the server with --serve) and of the PostgreSQL backends of
+    this database (role "postgres")."""
     table = _process_table()
     children: dict[int, list[int]] = {}
     for pid, (_, parent, _) in table.items():
         children.setdefault(parent, []).append(pid)
-    totals = {}
+    found: dict[int, tuple[str, float]] = {}
     for role, root in roots.items():
-        seen, stack = 0.0, [root]
+        stack = [root]
         while stack:
             pid = stack.pop()
-            seen += table.get(pid, ("", 0, 0.0))[2]
-            stack.extend(children.get(pid, []))
-        totals[role] = seen
+            if pid in table:
+                found[pid] = (role, table[pid][2])
+            stack.extend(child for child in children.get(pid, []) if child not in roots.values())
     from django.db import connection
 
     if connection.vendor == "postgresql":  # the backends serving this database (their title names it)
         name = f" {connection.settings_dict['NAME']} ".encode()
-        totals["postgres"] = 0.0
         for pid, (command, _, cpu) in table.items():
             try:
                 if command.startswith("postgres") and name in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    totals["postgres"] += cpu
+                    found[pid] = ("postgres", cpu)
             except OSError:
                 continue
-    return totals
+    return found
 
 
 class CpuSampler:
-    """Samples cpu_by_role once a second in a thread, to split the server's CPU by phase afterwards."""
+    """Samples every role's CPU once a second in a thread, to split the server's CPU by phase afterwards. A
+    process that has ended keeps the CPU it was last seen with (its /proc entry is gone; the driver, a backend
+    of a closed connection), so a phase's figure never goes negative."""
 
     def __init__(self, roots: dict[str, int]) -> None:
         import threading
 
         self.roots, self.samples = roots, []
+        self._last_seen: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((time.time(), cpu_by_role(self.roots)))
+            self._last_seen.update(cpu_by_pid(self.roots))
+            totals: dict[str, float] = {}
+            for role, cpu in self._last_seen.values():
+                totals[role] = totals.get(role, 0.0) + cpu
+            self.samples.append((time.time(), totals))
             self._stop.wait(1.0)
 
     def stop(self) -> None:
@@ -229,7 +251,8 @@ def serve(*, bind: str, web_workers: int, web_threads: int, log_dir: Path,
     if not static_manifest:
         env["DJANGO_STATIC_MANIFEST"] = "0"
     manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
-    newest_source = max(path.stat().st_mtime for path in (ROOT / "static").rglob("*") if path.is_file())
+    sources = [path for path in (ROOT / "static").rglob("*") if path.is_file()]
+    newest_source = max(path.stat().st_mtime for path in [*sources, ROOT / "config" / "static_bundles.py"])
     if static_manifest and (not manifest.exists() or manifest.stat().st_mtime < newest_source):  # compressing takes a while: once
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
                        check=True)

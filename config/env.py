@@ -71,7 +71,7 @@ def cache_from_url(url: str) -> dict:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     scheme = urlparse(url).scheme
     if scheme in {"redis", "rediss", "unix"}:
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {"BACKEND": "config.redis_cache.RedisCache", "LOCATION": url}
     raise ImproperSetting(f"DJANGO_CACHE_URL scheme {scheme!r} is not supported (use redis:// or rediss://)")
 
 

@@ -146,6 +146,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# The quiz page's scripts and stylesheets joined into one file each (config/static_bundles.py), built here.
+STATIC_BUNDLES_DIR = VAR_DIR / "static-bundles"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "config.static_bundles.BundleFinder",
+]
 if PRODUCTION and env_bool("DJANGO_STATIC_MANIFEST", True):
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -183,12 +183,20 @@ def _bank_outline() -> list[OutlinedTemplate]:
     stamp = drawable.aggregate(n=Count("id"), changed=Max("updated_at"), version=Max("current_version_id"))
     changed = stamp["changed"].timestamp() if stamp["changed"] else 0
     key = f"dlquiz:bank-outline:v2:{stamp['n']}:{changed}:{stamp['version']}"
+    if _OUTLINE_IN_PROCESS.get("key") == key:  # unpickling ~260 outlines from Redis per start cost more than the query
+        return _OUTLINE_IN_PROCESS["outline"]
     outline = cache.get(key)
     if outline is None:
         outline = [OutlinedTemplate(*row) for row in drawable.order_by("slug").values_list(
             "pk", "slug", "qtype", "lectures", "tags", "current_version_id")]
         cache.set(key, outline, BANK_CACHE_SECONDS)
+    _OUTLINE_IN_PROCESS.update(key=key, outline=outline)
     return outline
+
+
+# This process's copy of the outline for the bank state it was read at (one bank state at a time); the key
+# still comes from the database on every start, so an edit is seen as soon as with the shared cache alone.
+_OUTLINE_IN_PROCESS: dict[str, Any] = {}
 
 
 def _planned_from_outline(outlined: OutlinedTemplate, seed: int) -> PlannedSlot:

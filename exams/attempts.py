@@ -125,7 +125,10 @@ def remaining_seconds(attempt: Attempt, now: datetime | None = None) -> int | No
     return max(0, math.floor(left))
 
 
-def start_check(assessment: Assessment, student: Any, now: datetime | None = None) -> StartCheck:
+def start_check(assessment: Assessment, student: Any, now: datetime | None = None, *,
+                known_enrolled: bool = False) -> StartCheck:
+    """Whether the student may start (or resume) now. `known_enrolled`: the caller has already checked that they
+    are a student of the course (permissions.assessment_for_student does), so the check is not asked again."""
     now = now or clock.now()
     window = effective_window(assessment, student)
     attempts = list(Attempt.objects.filter(assessment=assessment, student=student).order_by("number"))
@@ -145,7 +148,8 @@ def start_check(assessment: Assessment, student: Any, now: datetime | None = Non
     open_attempt = next((a for a in attempts if a.state == Attempt.IN_PROGRESS), None)
     if open_attempt is not None:
         return StartCheck(True, "", open_attempt, used, window.attempts_allowed, window, tuple(attempts))
-    if not Membership.objects.filter(course=assessment.course_id, user=student, role=Membership.STUDENT).exists():
+    if not known_enrolled and not Membership.objects.filter(course=assessment.course_id, user=student,
+                                                            role=Membership.STUDENT).exists():
         return refuse("You are not enrolled as a student in this course.")
     if assessment.state != Assessment.PUBLISHED:
         return refuse("This assessment is not published yet.")
@@ -164,11 +168,12 @@ def start_check(assessment: Assessment, student: Any, now: datetime | None = Non
     return StartCheck(True, "", None, used, window.attempts_allowed, window, tuple(attempts))
 
 
-def start_attempt(assessment: Assessment, student: Any, *, now: datetime | None = None) -> Attempt:
+def start_attempt(assessment: Assessment, student: Any, *, now: datetime | None = None,
+                  known_enrolled: bool = False) -> Attempt:
     """Resume the student's open attempt or start the next one. Two concurrent starts give one attempt:
     the (assessment, student, number) unique constraint lets exactly one insert win."""
     now = now or clock.now()
-    check = start_check(assessment, student, now)
+    check = start_check(assessment, student, now, known_enrolled=known_enrolled)
     if check.resume is not None:
         return check.resume
     if not check.allowed:

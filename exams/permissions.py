@@ -91,8 +91,13 @@ def attempt_for_staff(user: User, attempt_id: int) -> Attempt:
 
 # --- students --------------------------------------------------------------------------------------------
 def assessment_for_student(user: User, assessment_id: int) -> Assessment:
+    """A published assessment of a course the user is a student of (one membership per course and user: a plain
+    join, cheaper to build on every start request than the courses_taken_by subquery)."""
+    if not user.is_authenticated:
+        raise Http404("No such assessment")
     assessment = Assessment.objects.select_related("course").filter(
-        pk=assessment_id, state=Assessment.PUBLISHED, course__in=courses_taken_by(user)).first()
+        pk=assessment_id, state=Assessment.PUBLISHED, course__memberships__user=user,
+        course__memberships__role=Membership.STUDENT).first()
     if assessment is None:
         raise Http404("No such assessment")
     return assessment

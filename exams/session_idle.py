@@ -1,7 +1,8 @@
 """The idle timeout. A browser-session login's server-side lifetime is SESSION_COOKIE_AGE (set to
 DJANGO_SESSION_IDLE_MINUTES) counted from the session's last save; this middleware saves a signed-in
-session at most once a minute, so activity keeps it alive and an hour of silence ends it.
-SESSION_SAVE_EVERY_REQUEST would do the same with a database write on every autosave of every student."""
+session at most once every five minutes, so activity keeps it alive and DJANGO_SESSION_IDLE_MINUTES of silence
+ends it (up to five minutes late). SESSION_SAVE_EVERY_REQUEST would do the same with a database write on every
+autosave of every student; once a minute was a write per student in every minute of a class's start."""
 from __future__ import annotations
 
 import time
@@ -9,7 +10,7 @@ from typing import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-REFRESH_EVERY_SECONDS = 60
+REFRESH_EVERY_SECONDS = 300
 LAST_SEEN_KEY = "_idle_last_seen"
 
 

@@ -150,3 +150,17 @@ def _cache_keys() -> list[str]:
     else:
         pytest.skip("the test cache cannot list its keys")
     return [key.split(":", 2)[-1] for key in keys]
+
+
+def test_a_marker_forged_in_question_text_is_shown_as_text_not_filled_in(shared_quiz):
+    mine, my_attempt, _, _ = shared_quiz
+    question = attempts.attempt_questions(my_attempt)[0]
+    stem_key = next(key for key in ("stem_html", "stem") if isinstance(question.public.get(key), str))
+    forged = "\ue000" + "0123456789abcdef" + ":text\ue001"  # a marker's shape with a nonce no render made
+    public = {**question.public, stem_key: question.public[stem_key] + forged}
+    stand_in = attempts.QuestionView(question.slot_id, question.position, question.qtype, public, "my answer",
+                                     None, question.answer_config, 10**9)
+    html = presentation.quiz_questions_html([stand_in])[0]
+    direct = get_template("exams/_question.html").render(
+        {"q": presentation.question_context(public, question=stand_in, verdict=stand_in.verdict)})
+    assert html == direct and "0123456789abcdef:text" in html

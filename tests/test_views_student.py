@@ -63,7 +63,7 @@ def test_the_quiz_page_shows_every_question_with_its_control_and_the_remaining_t
     assert "What is 2 × " in page  # short answer stem
     assert "What does the program print?" in page  # output prediction textarea label
     assert 'data-remaining="18' in page or 'data-remaining="17' in page  # ~1800 s left
-    assert "js/quiz.js" in page and "katex.min.js" in page
+    assert "bundles/quiz.js" in page and "bundles/quiz.css" in page  # quiz.js, CodeMirror and KaTeX
 
 
 def test_autosave_stores_the_answer_and_the_page_shows_it_after_a_reload(quiz, student):
@@ -166,4 +166,4 @@ def test_a_code_completion_question_gets_an_editor_prefilled_with_the_starter(co
     assert 'data-editor="python"' in page
     assert "return x</textarea>" in page  # the starter region (dedented)
     assert '<span class="nf">square</span>' in page  # the scaffold around it, highlighted
-    assert "codemirror.js" in page
+    assert "bundles/quiz.js" in page  # CodeMirror is in the quiz bundle

@@ -184,6 +184,11 @@ class _Blank:
     saved_at = None
 
 
+# One pattern for every fragment (a pattern per nonce would be compiled anew for each question: more distinct
+# patterns than re's cache holds); a marker whose nonce is not the fragment's is left as the text it is.
+_MARKER = re.compile("\ue000([0-9a-f]{16}):(\\w+)\ue001")
+
+
 def quiz_questions_html(questions: Iterable[Any]) -> list[SafeString]:
     """Each question of the quiz page as _question.html renders it, from a per-variant fragment in Django's
     cache (rendered once for the class) with this student's fields filled in, escaped, in one pass."""
@@ -204,8 +209,8 @@ def quiz_questions_html(questions: Iterable[Any]) -> list[SafeString]:
                   _student_fields(question.public, question.text or "", question.saved_at, question.verdict).items()}
         values["slot_id"] = str(int(question.slot_id))
         values["number"] = str(int(question.position))
-        pattern = re.compile("\ue000" + re.escape(nonce) + r":(\w+)\ue001")
-        pages.append(mark_safe(pattern.sub(lambda match: values[match.group(1)], html)))
+        pages.append(mark_safe(_MARKER.sub(lambda match, nonce=nonce, values=values: values[match.group(2)]
+                                           if match.group(1) == nonce else match.group(0), html)))
     if missing:
         cache.set_many(missing, QUESTION_FRAGMENT_SECONDS)
     return pages

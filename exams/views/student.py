@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from exams import attempts, clock, gradebook, grading, policy
+from exams import attempts, clock, gradebook, grading
 from exams.analytics.feedback import misconception_notes
 from exams.assembly import AssemblyError
 from exams.forms import AutosaveError, parse_autosave
@@ -31,7 +31,7 @@ NO_STORE = "no-store, private"
 @require_GET
 def assessment_start_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = assessment_for_student(request.user, assessment_id)
-    check = attempts.start_check(assessment, request.user)
+    check = attempts.start_check(assessment, request.user, known_enrolled=True)  # assessment_for_student checked
     now = clock.now()
     due_at = check.window.due_at
     return render(request, "exams/assessment_start.html", {
@@ -50,7 +50,7 @@ def assessment_start_page(request: HttpRequest, assessment_id: int) -> HttpRespo
 def start_attempt(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = assessment_for_student(request.user, assessment_id)
     try:
-        attempt = attempts.start_attempt(assessment, request.user)
+        attempt = attempts.start_attempt(assessment, request.user, known_enrolled=True)
     except attempts.StartRefused as refusal:
         messages.error(request, refusal.message)
         return redirect("exams:assessment", assessment_id=assessment.pk)
@@ -89,8 +89,8 @@ def _quiz_page(request: HttpRequest, attempt: Attempt, remaining: int | None) ->
     questions = attempts.attempt_questions(attempt)
     # Untimed work that only ends at the closing time (e.g. a practice open all term) shows that date, not a
     # countdown of thousands of hours; the page still submits at the deadline.
-    time_limited = remaining is not None and policy.effective_window(
-        attempt.assessment, request.user).time_limit_seconds is not None
+    # (a student's extension lengthens a time limit but never makes one: the assessment's own setting decides)
+    time_limited = remaining is not None and attempt.assessment.time_limit_minutes is not None
     response = render(request, "exams/attempt_quiz.html", {
         "attempt": attempt,
         "assessment": attempt.assessment,
