@@ -111,8 +111,12 @@ def load_variants(attempt: Attempt) -> dict[int, Variant | Exception]:
     """Every slot's variant (or the TemplateError that stops it), by slot id. Call it BEFORE opening the
     transaction that grades: a cache miss runs the sandbox, and SQLite (transaction_mode IMMEDIATE) holds its
     write lock for the whole transaction, so no other student could save meanwhile."""
-    return {slot.pk: _fetch_variant(slot.template_version, slot.seed)
-            for slot in attempt.slots.select_related("template_version")}
+    from quizbank import services as bank
+
+    slots = list(attempt.slots.select_related("template_version"))
+    stored = bank.stored_variants((slot.template_version_id, slot.seed) for slot in slots)  # one query, not one per slot
+    return {slot.pk: stored.get((slot.template_version_id, slot.seed)) or _fetch_variant(slot.template_version, slot.seed)
+            for slot in slots}
 
 
 def _check_with(variant: Variant | Exception, version: TemplateVersion, text: str) -> CheckResult:
@@ -417,9 +421,12 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
     answers = as_staff or (submitted and assessment.answers_released_at is not None
                            and assessment.answers_released_at <= now)
     items = []
-    for slot in attempt.slots.select_related("template_version", "response").order_by("position"):
+    slots = list(attempt.slots.select_related("template_version", "response").order_by("position"))
+    stored = bank.stored_variants((slot.template_version_id, slot.seed) for slot in slots)  # one query for all
+    for slot in slots:
         try:
-            variant = bank.variant_for(slot.template_version, slot.seed)
+            variant = stored.get((slot.template_version_id, slot.seed)) or bank.variant_for(slot.template_version,
+                                                                                             slot.seed)
             public, key = variant.public, variant.key
         except Exception as error:  # a broken template or a runner outage must not take the results page down
             logger.warning("review of attempt %s slot %s: %s", attempt.pk, slot.position, error_reason(error))

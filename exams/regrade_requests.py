@@ -28,10 +28,25 @@ def results_released(assessment: Assessment, now: datetime | None = None) -> boo
 
 def may_request(response: Response, student: Any, now: datetime | None = None) -> bool:
     """Whether `student` may still ask for a regrade of `response`."""
-    attempt = response.attempt
-    return (attempt.student_id == getattr(student, "pk", None) and attempt.state == Attempt.SUBMITTED
-            and response.grading_state == Response.GRADED and results_released(attempt.assessment, now)
+    return (_may_ask(response, response.attempt, student, results_released(response.attempt.assessment, now))
             and not RegradeRequest.objects.filter(response=response).exists())
+
+
+def _may_ask(response: Response, attempt: Attempt, student: Any, released: bool) -> bool:
+    return (attempt.student_id == getattr(student, "pk", None) and attempt.state == Attempt.SUBMITTED
+            and response.grading_state == Response.GRADED and released)
+
+
+def regrade_boxes(attempt: Attempt, student: Any, now: datetime | None = None) -> dict[int, dict[str, Any]]:
+    """Per slot id of the attempt: its regrade request (or None) and whether the student may still ask, as the
+    results page shows them, in two queries for the whole attempt (not three per question)."""
+    responses = list(Response.objects.filter(attempt=attempt).only("pk", "slot_id", "grading_state"))
+    requests = {request.response_id: request for request in RegradeRequest.objects.filter(response__attempt=attempt)}
+    released = results_released(attempt.assessment, now)
+    return {response.slot_id: {"regrade": requests.get(response.pk),
+                               "may_request": response.pk not in requests
+                               and _may_ask(response, attempt, student, released)}
+            for response in responses}
 
 
 def request_regrade(response: Response, student: Any, reason: str, *, now: datetime | None = None) -> RegradeRequest:

@@ -78,6 +78,16 @@ def variant_for(version: TemplateVersion, seed: int) -> Variant:
     return _store(version, generated)
 
 
+def stored_variants(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Variant]:
+    """The variants already stored for these (version id, seed) pairs, in one query; a missing pair is absent."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    rows = Variant.objects.filter(version_id__in={version for version, _ in wanted},
+                                  seed__in={seed for _, seed in wanted})
+    return {(row.version_id, row.seed): row for row in rows if (row.version_id, row.seed) in wanted}
+
+
 def _store(version: TemplateVersion, generated: GeneratedVariant) -> Variant:
     try:
         with transaction.atomic():

@@ -7,17 +7,17 @@ from typing import Any
 from django import template
 
 from exams import regrade_requests
-from exams.models import RegradeRequest, Response
 
 register = template.Library()
 
 
 @register.inclusion_tag("exams/_regrade_box.html", takes_context=True)
 def regrade_box(context: Any, attempt: Any, slot_id: int) -> dict[str, Any]:
-    response = (Response.objects.select_related("attempt__assessment").filter(attempt=attempt, slot_id=slot_id)
-                .first())
-    request = RegradeRequest.objects.filter(response=response).first() if response is not None else None
-    student = getattr(context.get("request"), "user", None)
-    return {"attempt": attempt, "slot_id": slot_id, "regrade": request, "csrf_token": context.get("csrf_token"),
-            "may_request": response is not None and request is None
-            and regrade_requests.may_request(response, student)}
+    # Read once per page for every question (kept for this render), not three queries per question.
+    key = ("regrade-boxes", attempt.pk)
+    boxes = context.render_context.get(key)
+    if boxes is None:
+        boxes = context.render_context[key] = regrade_requests.regrade_boxes(
+            attempt, getattr(context.get("request"), "user", None))
+    box = boxes.get(int(slot_id), {"regrade": None, "may_request": False})
+    return {"attempt": attempt, "slot_id": slot_id, "csrf_token": context.get("csrf_token"), **box}

@@ -1,0 +1,66 @@
+"""The end of a class stays cheap per student: submitting an attempt reads its stored variants in one query,
+and the results page (released, with its regrade boxes) makes as many queries for eight questions as for two
+(a regression bound on work per request, not a timing)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from exams import clock
+from exams.assembly import pregenerate_assessment
+from exams.models import Assessment, Attempt
+from tests.exams_personas import build_bank, classroom, fast_passwords, make_assessment, runner_calls  # noqa: F401
+
+
+def _quiz(classroom, title: str, count: int) -> Assessment:
+    now = clock.now()
+    quiz = make_assessment(classroom.course, title, blueprint=[{"qtype": "short", "count": count, "lectures": [1, 1]}],
+                           opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=1))
+    pregenerate_assessment(quiz.pk)
+    return quiz
+
+
+def _submit_and_read(student, quiz) -> tuple[int, int]:
+    """Queries of the submit POST and of the results page once released."""
+    client = Client()
+    client.force_login(student)
+    assert client.post(f"/assessments/{quiz.pk}/start").status_code == 302
+    attempt = Attempt.objects.get(assessment=quiz, student=student)
+    with CaptureQueriesContext(connection) as submit:
+        assert client.post(f"/attempts/{attempt.pk}/submit", {"reason": "student"}).status_code == 302
+    Assessment.objects.filter(pk=quiz.pk).update(results_released_at=clock.now() - timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as result:
+        page = client.get(f"/attempts/{attempt.pk}/")
+    assert page.status_code == 200 and page.content.count(b'<details class="regrade-request">') == attempt.slots.count()
+    return len(submit), len(result)
+
+
+@pytest.fixture
+def two_quizzes(classroom):
+    build_bank(mcq=0, short=8, code=0)
+    return _quiz(classroom, "Two questions", 2), _quiz(classroom, "Eight questions", 8)
+
+
+def test_the_released_results_page_makes_as_many_queries_for_eight_questions_as_for_two(classroom, two_quizzes):
+    small, large = two_quizzes
+    assert _submit_and_read(classroom.student, small)[1] == _submit_and_read(classroom.other_student, large)[1]
+
+
+def test_submitting_reads_every_stored_variant_in_one_query_and_runs_no_template_code(classroom, two_quizzes,
+                                                                                      runner_calls):
+    small, large = two_quizzes
+    for student, quiz in ((classroom.student, small), (classroom.other_student, large)):
+        client = Client()
+        client.force_login(student)
+        assert client.post(f"/assessments/{quiz.pk}/start").status_code == 302
+        attempt = Attempt.objects.get(assessment=quiz, student=student)
+        with CaptureQueriesContext(connection) as submit:
+            assert client.post(f"/attempts/{attempt.pk}/submit", {"reason": "student"}).status_code == 302
+        variant_reads = [q["sql"] for q in submit.captured_queries
+                         if q["sql"].startswith("SELECT") and 'FROM "quizbank_variant"' in q["sql"]]
+        assert len(variant_reads) == 1, variant_reads
+    assert runner_calls == []
