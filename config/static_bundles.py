@@ -2,11 +2,12 @@
 
 A student's first quiz page used to fetch eleven static files; at the start of a class, 500 cold browser caches
 asked for 5,500 files within seconds, each a request to a web worker (and a connection of the load generator
-beside it). The bundles make that four. They are built from the files in static/ (never committed, so the
+beside it). The bundles make that three. They are built from the files in static/ (never committed, so the
 vendored sources stay the only copy) into settings.STATIC_BUNDLES_DIR, by a staticfiles finder: runserver,
 the test server, WhiteNoise's finder mode and collectstatic all see them as ordinary static files, rebuilt when
 a source changes. A stylesheet's relative url(...) is rebased onto the bundle's folder, so KaTeX's fonts resolve
-(and ManifestStaticFilesStorage hashes them as before).
+(and ManifestStaticFilesStorage hashes them as before). The quiz stylesheet also carries Pygments' colours,
+which other pages still load from /pygments.css.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import posixpath
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from django.conf import settings
 from django.contrib.staticfiles.finders import BaseFinder, FileSystemFinder
@@ -23,7 +24,7 @@ from django.core.files.storage import FileSystemStorage
 
 # Execution order is the pages' former order: the editor and the quiz script, then math typesetting.
 BUNDLES: dict[str, tuple[str, ...]] = {
-    "bundles/quiz.css": ("vendor/katex/katex.min.css", "vendor/codemirror/codemirror.css"),
+    "bundles/quiz.css": ("vendor/katex/katex.min.css", "vendor/codemirror/codemirror.css", "generated:pygments"),
     "bundles/quiz.js": (
         "vendor/codemirror/codemirror.js",
         "vendor/codemirror/mode/python/python.js",
@@ -34,6 +35,17 @@ BUNDLES: dict[str, tuple[str, ...]] = {
         "js/math.js",
     ),
 }
+
+
+
+def _pygments_css() -> str:
+    from quizbank.rendering import pygments_css  # the highlighting's colours, as /pygments.css serves them
+
+    return pygments_css()
+
+
+# Parts made by code rather than read from static/ ("generated:<name>" in a bundle's sources).
+GENERATED: dict[str, Callable[[], str]] = {"pygments": _pygments_css}
 
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
 _BUILT: dict[str, tuple[Any, ...]] = {}  # bundle name: the sources' (path, mtime, size) it was last built from
@@ -55,9 +67,13 @@ def _rebase_css(css: str, source: str, bundle: str) -> str:
 
 
 def _source_paths(name: str) -> list[tuple[str, str]]:
+    """(source, path on disk) of each file part; a generated part has no path."""
     finder = FileSystemFinder()
     found = []
     for source in BUNDLES[name]:
+        if source.startswith("generated:"):
+            found.append((source, ""))
+            continue
         path = finder.find(source)
         if not path:
             raise FileNotFoundError(f"static bundle {name}: source {source} is not in STATICFILES_DIRS")
@@ -68,13 +84,15 @@ def _source_paths(name: str) -> list[tuple[str, str]]:
 def build(name: str) -> str:
     """The bundle's path on disk, (re)built if a source changed since this process last built it."""
     sources = _source_paths(name)
-    stamp = tuple((path, os.stat(path).st_mtime_ns, os.stat(path).st_size) for _, path in sources)
+    generated = {source: GENERATED[source.split(":", 1)[1]]() for source, path in sources if not path}
+    stamp = tuple((source, path, os.stat(path).st_mtime_ns, os.stat(path).st_size) if path
+                  else (source, generated[source]) for source, path in sources)
     target = bundle_dir() / name
     if _BUILT.get(name) == stamp and target.exists():
         return str(target)
     parts = []
     for source, path in sources:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8") if path else generated[source]
         if name.endswith(".css"):
             text = _rebase_css(text, source, name)
         parts.append(f"/* {source} */\n{text}")

@@ -61,3 +61,9 @@ def test_a_stylesheets_absolute_and_data_urls_are_left_alone():
     rebased = static_bundles._rebase_css(css, "vendor/lib/lib.css", "bundles/quiz.css")
     assert "url(data:image/png;base64,xx)" in rebased and "url('/static/x.woff')" in rebased
     assert 'url("../vendor/lib/img/y.png")' in rebased
+
+
+def test_the_stylesheet_bundle_carries_the_highlighting_colours_the_stylesheet_view_serves(client):
+    css = Path(finders.find("bundles/quiz.css")).read_text(encoding="utf-8")
+    served = client.get("/pygments.css").content.decode()
+    assert ".highlight" in served and served.strip() in css

@@ -64,6 +64,7 @@ def test_the_quiz_page_shows_every_question_with_its_control_and_the_remaining_t
     assert "What does the program print?" in page  # output prediction textarea label
     assert 'data-remaining="18' in page or 'data-remaining="17' in page  # ~1800 s left
     assert "bundles/quiz.js" in page and "bundles/quiz.css" in page  # quiz.js, CodeMirror and KaTeX
+    assert "/pygments.css" not in page  # its colours are in the stylesheet bundle
 
 
 def test_autosave_stores_the_answer_and_the_page_shows_it_after_a_reload(quiz, student):
