@@ -36,6 +36,25 @@ ROOT = Path(__file__).resolve().parent.parent
 ENDPOINT_ORDER = ["start page", "start", "quiz page", "stylesheet", "static file", "autosave", "submit", "result page"]
 
 
+def demo_quiz(title: str) -> Any:
+    """Django set up on this process's settings, the database migrated, the bank and the demo course loaded if
+    missing; returns the demo course's assessment of that title."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from exams.models import Assessment, Course
+
+    call_command("migrate", verbosity=0)
+    if not Course.objects.filter(code="CSCI4701").exists():
+        call_command("import_templates", str(ROOT / "bank"), "--no-run", verbosity=0)
+        call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    return Assessment.objects.get(course__code="CSCI4701", title=title)
+
+
 def prepare(assessment: Any, students: int, *, prefix: str = "load", pregenerate: bool = True) -> list[dict[str, str]]:
     """Enrol `students` students in the assessment's course, clear their earlier attempts at it, open it,
     pre-generate its variants, and give each a logged-in session. Returns [{username, session}]."""
@@ -325,21 +344,9 @@ def main() -> None:
                         help="students' browsers already hold the static files (no stylesheet or static requests)")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    quiz = demo_quiz(args.quiz)
     from django.db import connection
 
-    from exams.models import Assessment, Course
-
-    call_command("migrate", verbosity=0)
-    if not Course.objects.filter(code="CSCI4701").exists():
-        call_command("import_templates", str(ROOT / "bank"), "--no-run", verbosity=0)
-        call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))
-    quiz = Assessment.objects.get(course__code="CSCI4701", title=args.quiz)
     started = time.monotonic()
     sessions = prepare(quiz, args.students)
     print(f"prepared {len(sessions)} students and pre-generated {args.quiz} in {time.monotonic() - started:.0f} s",

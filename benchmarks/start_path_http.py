@@ -62,22 +62,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8013)
     args = parser.parse_args()
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
     import class_load
+
+    quiz = class_load.demo_quiz(args.quiz)
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
 
-    from exams.models import Assessment, Course
-
-    call_command("migrate", verbosity=0)
-    if not Course.objects.filter(code="CSCI4701").exists():
-        call_command("import_templates", str(ROOT / "bank"), "--no-run", verbosity=0)
-        call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))
-    quiz = Assessment.objects.get(course__code="CSCI4701", title=args.quiz)
     sessions = class_load.prepare(quiz, args.students)
     postgres = connection.vendor == "postgresql"
     connection.close()
