@@ -1,13 +1,13 @@
 """Static bundles: the quiz page's stylesheets and scripts, each set joined into one file.
 
-A student's first quiz page used to fetch eleven static files; at the start of a class, 500 cold browser caches
-asked for 5,500 files within seconds, each a request to a web worker (and a connection of the load generator
-beside it). The bundles make that three. They are built from the files in static/ (never committed, so the
-vendored sources stay the only copy) into settings.STATIC_BUNDLES_DIR, by a staticfiles finder: runserver,
-the test server, WhiteNoise's finder mode and collectstatic all see them as ordinary static files, rebuilt when
-a source changes. A stylesheet's relative url(...) is rebased onto the bundle's folder, so KaTeX's fonts resolve
-(and ManifestStaticFilesStorage hashes them as before). The quiz stylesheet also carries Pygments' colours,
-which other pages still load from /pygments.css.
+A student's first quiz page used to fetch eleven stylesheets and scripts (ten static files and /pygments.css);
+at the start of a class, 500 cold browser caches asked for 5,500 of them within seconds, each a request to a web
+worker (and a connection of the load generator beside it). The bundles make that three. They are built from the
+files in static/ (never committed, so the vendored sources stay the only copy) into settings.STATIC_BUNDLES_DIR,
+by a staticfiles finder: runserver, the test server, WhiteNoise's finder mode and collectstatic all see them as
+ordinary static files, rebuilt when a source changes. A stylesheet's relative url(...) is rebased onto the
+bundle's folder, so KaTeX's fonts resolve (and ManifestStaticFilesStorage hashes them as before). The quiz
+stylesheet also carries Pygments' colours, which other pages still load from /pygments.css.
 """
 from __future__ import annotations
 
@@ -37,7 +37,6 @@ BUNDLES: dict[str, tuple[str, ...]] = {
 }
 
 
-
 def _pygments_css() -> str:
     from quizbank.rendering import pygments_css  # the highlighting's colours, as /pygments.css serves them
 
@@ -48,7 +47,7 @@ def _pygments_css() -> str:
 GENERATED: dict[str, Callable[[], str]] = {"pygments": _pygments_css}
 
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
-_BUILT: dict[str, tuple[Any, ...]] = {}  # bundle name: the sources' (path, mtime, size) it was last built from
+_BUILT: dict[str, tuple[Any, ...]] = {}  # bundle name: its sources' stamps (file mtime and size, generated text) at the last build
 
 
 def bundle_dir() -> Path:
