@@ -38,7 +38,7 @@ BUNDLES: dict[str, tuple[str, ...]] = {
 
 
 def _pygments_css() -> str:
-    from quizbank.rendering import pygments_css  # the highlighting's colours, as /pygments.css serves them
+    from quizbank.rendering import pygments_css  # the highlighting's colours, as /pygments.css serves them (cached)
 
     return pygments_css()
 

@@ -5,6 +5,9 @@ from exams.views import (analysis, answer_groups, assessments, audit_log, common
 
 app_name = "exams"
 
+# One question of an assessment on the grading pages (grading by question, rubric items, answer groups).
+QUESTION = "manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/"
+
 urlpatterns = [
     path("", common.dashboard, name="dashboard"),
     path("pygments.css", common.pygments_stylesheet, name="pygments_css"),
@@ -28,19 +31,13 @@ urlpatterns = [
     path("manage/assessments/<int:assessment_id>/responses.csv", staff.responses_csv, name="responses_csv"),
     path("manage/assessments/<int:assessment_id>/grading/", staff.grading_queue, name="grading_queue"),
     path("manage/responses/<int:response_id>/grade", staff.grade_response_page, name="grade_response"),
-    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/",
-         grading_by_question.grade_by_question, name="grade_by_question"),
-    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/split",
-         grading_by_question.split_grading, name="split_grading"),
-    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/items",
-         grading_by_question.add_rubric_item, name="add_rubric_item"),
+    path(QUESTION, grading_by_question.grade_by_question, name="grade_by_question"),
+    path(QUESTION + "split", grading_by_question.split_grading, name="split_grading"),
+    path(QUESTION + "items", grading_by_question.add_rubric_item, name="add_rubric_item"),
     path("manage/rubric-items/<int:item_id>/", grading_by_question.edit_rubric_item, name="edit_rubric_item"),
-    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/groups/",
-         answer_groups.groups_page, name="answer_groups"),
-    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/groups/suggest",
-         answer_groups.start_grouping, name="start_grouping"),
-    path("manage/assessments/<int:assessment_id>/grading/questions/<int:template_id>/groups/status.json",
-         answer_groups.grouping_status, name="grouping_status"),
+    path(QUESTION + "groups/", answer_groups.groups_page, name="answer_groups"),
+    path(QUESTION + "groups/suggest", answer_groups.start_grouping, name="start_grouping"),
+    path(QUESTION + "groups/status.json", answer_groups.grouping_status, name="grouping_status"),
     path("manage/answer-groups/<int:group_id>/apply", answer_groups.apply_to_group, name="apply_to_group"),
     path("manage/responses/<int:response_id>/rubric", grading_by_question.apply_rubric, name="apply_rubric"),
     path("attempts/<int:attempt_id>/regrade-request", regrade_requests.request_regrade, name="request_regrade"),

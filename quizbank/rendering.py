@@ -134,5 +134,6 @@ def _highlighted_block(language: str, code: str) -> str:
     return highlight(code, lexer, _BLOCK_FORMATTER)
 
 
+@lru_cache(maxsize=1)
 def pygments_css() -> str:
     return _FORMATTER.get_style_defs(".highlight")

@@ -417,7 +417,7 @@ def _answer_problem(variant: GeneratedVariant) -> tuple[str, str] | None:
         if variant.public.get("kind") != "output" and value in NON_FINITE_TEXTS:
             return "nan", f"the answer is {value}"
     for option in variant.public.get("options") or []:
-        if option["text"].lower() in {"nan", "inf", "-inf"}:
+        if option["text"].lower() in NON_FINITE_TEXTS:
             return "nan", f"an option reads {option['text']!r}"
     return None
 

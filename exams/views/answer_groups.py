@@ -16,8 +16,8 @@ from exams import answer_groups, rubrics
 from exams.grade_changes import is_override
 from exams.models import AnswerGroup
 from exams.permissions import assessment_for_staff, can_manage
-from exams.views.grading_by_question import _float, _question
-from exams.views.params import ids_from
+from exams.views.grading_by_question import question_for_staff
+from exams.views.params import ids_from, points_from
 
 
 def _groups_url(assessment_id: int, template_id: int, anchor: str = "") -> str:
@@ -27,8 +27,7 @@ def _groups_url(assessment_id: int, template_id: int, anchor: str = "") -> str:
 @login_required
 @require_POST
 def start_grouping(request: HttpRequest, assessment_id: int, template_id: int) -> HttpResponse:
-    assessment = assessment_for_staff(request.user, assessment_id)
-    template = _question(assessment, template_id)
+    assessment, template = question_for_staff(request.user, assessment_id, template_id)
     answer_groups.request_grouping(assessment, template, request.user)
     messages.info(request, "Suggesting answer groups: the page shows the progress. Nothing is graded until you "
                            "apply rubric items to a group.")
@@ -38,16 +37,14 @@ def start_grouping(request: HttpRequest, assessment_id: int, template_id: int) -
 @login_required
 @require_GET
 def grouping_status(request: HttpRequest, assessment_id: int, template_id: int) -> JsonResponse:
-    assessment = assessment_for_staff(request.user, assessment_id)
-    template = _question(assessment, template_id)
+    assessment, template = question_for_staff(request.user, assessment_id, template_id)
     return JsonResponse(answer_groups.status(answer_groups.latest(assessment, template)))
 
 
 @login_required
 @require_GET
 def groups_page(request: HttpRequest, assessment_id: int, template_id: int) -> HttpResponse:
-    assessment = assessment_for_staff(request.user, assessment_id)
-    template = _question(assessment, template_id)
+    assessment, template = question_for_staff(request.user, assessment_id, template_id)
     items = rubrics.items_for(assessment, template)
     run = answer_groups.latest_done(assessment, template)
     may_manage = can_manage(request.user, assessment.course)
@@ -87,7 +84,7 @@ def apply_to_group(request: HttpRequest, group_id: int) -> HttpResponse:
         if not response_ids:
             raise ValueError("Tick at least one answer of the group.")
         result = answer_groups.apply_to_group(
-            group, request.user, response_ids, item_ids, _float(request.POST.get("adjustment")),
+            group, request.user, response_ids, item_ids, points_from(request.POST.get("adjustment")),
             request.POST.get("comment", "")[:5000], replace_graded=request.POST.get("replace_graded") == "1",
             reason=request.POST.get("reason", "")[:1000])
     except PermissionDenied:

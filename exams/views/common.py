@@ -1,8 +1,6 @@
 """The dashboard (students and staff) and the Pygments stylesheet."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -26,15 +24,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
-@lru_cache(maxsize=1)
-def _pygments_css() -> str:
-    from quizbank.rendering import pygments_css
-
-    return pygments_css()
-
-
 @require_GET
 def pygments_stylesheet(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(_pygments_css(), content_type="text/css; charset=utf-8")
+    from quizbank.rendering import pygments_css  # cached there: the same text as the quiz stylesheet bundle's
+
+    response = HttpResponse(pygments_css(), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=86400"
     return response

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from exams import answer_groups, rubrics
 from exams.grading import model_answer_html
-from exams.views.params import id_from, ids_from
+from exams.views.params import id_from, ids_from, points_from
 from exams.grade_changes import is_override
 from exams.models import Assessment, RubricItem
 from exams.permissions import assessment_for_manager, assessment_for_staff, can_manage, response_for_staff
@@ -33,11 +33,18 @@ def _per_page() -> int:
     return int(getattr(settings, "GRADING_PAGE_SIZE", 50))  # answers on one page of the list
 
 
-def _question(assessment: Assessment, template_id: int) -> Template:
+def question_of(assessment: Assessment, template_id: int) -> Template:
+    """One of the assessment's questions (a template it drew), or 404."""
     template = rubrics.question_templates(assessment).filter(pk=template_id).first()
     if template is None:
         raise Http404("No such question")
     return template
+
+
+def question_for_staff(user: Any, assessment_id: int, template_id: int) -> tuple[Assessment, Template]:
+    """The staff member's assessment and one of its questions, or 404."""
+    assessment = assessment_for_staff(user, assessment_id)
+    return assessment, question_of(assessment, template_id)
 
 
 def _filters(data: Any) -> dict[str, str]:
@@ -81,8 +88,7 @@ def _page_of(shown: Any, response_id: int) -> int:
 @login_required
 @require_GET
 def grade_by_question(request: HttpRequest, assessment_id: int, template_id: int) -> HttpResponse:
-    assessment = assessment_for_staff(request.user, assessment_id)
-    template = _question(assessment, template_id)
+    assessment, template = question_for_staff(request.user, assessment_id, template_id)
     items = rubrics.items_for(assessment, template)
     filters = _filters(request.GET)
     everyone, shown, who, has_mine = _shown(request.user, assessment, template, filters)
@@ -114,21 +120,6 @@ def grade_by_question(request: HttpRequest, assessment_id: int, template_id: int
     })
 
 
-def _float(value: Any, default: float = 0.0) -> float:
-    text = str(value or "").strip()
-    if not text:
-        return default
-    if not text.isascii():
-        raise ValueError("Write points with the digits 0-9.")
-    try:
-        number = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number of points.") from None
-    if number != number or abs(number) > 1000:
-        raise ValueError("Points must be a number between -1000 and 1000.")
-    return number
-
-
 @login_required
 @require_POST
 def apply_rubric(request: HttpRequest, response_id: int) -> HttpResponse:
@@ -137,7 +128,7 @@ def apply_rubric(request: HttpRequest, response_id: int) -> HttpResponse:
     filters = _filters(request.POST)
     try:
         item_ids = ids_from(request.POST.getlist("items"))
-        rubrics.apply_rubric(response, request.user, item_ids, _float(request.POST.get("adjustment")),
+        rubrics.apply_rubric(response, request.user, item_ids, points_from(request.POST.get("adjustment")),
                              request.POST.get("comment", "")[:5000], reason=request.POST.get("reason", "")[:1000])
     except PermissionDenied:
         raise
@@ -158,7 +149,7 @@ def apply_rubric(request: HttpRequest, response_id: int) -> HttpResponse:
 @require_POST
 def split_grading(request: HttpRequest, assessment_id: int, template_id: int) -> HttpResponse:
     assessment = assessment_for_manager(request.user, assessment_id)
-    template = _question(assessment, template_id)
+    template = question_of(assessment, template_id)
     try:
         shares = rubrics.split_ungraded(assessment, template, request.user)
     except ValueError as problem:
@@ -173,9 +164,9 @@ def split_grading(request: HttpRequest, assessment_id: int, template_id: int) ->
 @require_POST
 def add_rubric_item(request: HttpRequest, assessment_id: int, template_id: int) -> HttpResponse:
     assessment = assessment_for_manager(request.user, assessment_id)
-    template = _question(assessment, template_id)
+    template = question_of(assessment, template_id)
     try:
-        rubrics.add_item(assessment, template, request.user, points=_float(request.POST.get("points"), 1.0),
+        rubrics.add_item(assessment, template, request.user, points=points_from(request.POST.get("points"), 1.0),
                          text=request.POST.get("text", ""))
     except ValueError as problem:
         messages.error(request, str(problem))
@@ -192,7 +183,7 @@ def edit_rubric_item(request: HttpRequest, item_id: int) -> HttpResponse:
         raise Http404("No such rubric item")
     assessment = assessment_for_manager(request.user, item.assessment_id)  # a TA or an outsider: 404
     try:
-        changed = rubrics.change_item(item, request.user, points=_float(request.POST.get("points"), item.points),
+        changed = rubrics.change_item(item, request.user, points=points_from(request.POST.get("points"), item.points),
                                       text=request.POST.get("text"))
     except ValueError as problem:
         messages.error(request, str(problem))
