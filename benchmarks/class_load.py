@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -249,16 +250,23 @@ class CpuSampler:
 
 
 SERVED: dict[str, int] = {}
+# As scripts/prod.sh: when the cores are short a save runs before a page, and a page before grading.
+PAGES_NICE = int(os.environ.get("PAGES_NICE", "5"))
+WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
 
 
 @contextlib.contextmanager
 def serve(*, bind: str, web_workers: int, web_threads: int, log_dir: Path,
-          static_manifest: bool = True) -> Iterator[str]:
+          static_manifest: bool = True, proxy: bool = False, saves_workers: int = 2) -> Iterator[str]:
     """gunicorn (the production profile's config) and a Celery worker on every queue, on this process's
-    database, broker and cache; both stopped on exit. Yields the base URL. `static_manifest=False` serves
-    static/ as it is instead of collecting and compressing it first (~40 s here)."""
+    database, broker and cache; all stopped on exit. Yields the base URL. `static_manifest=False` serves
+    static/ as it is instead of collecting and compressing it first (~40 s here). `proxy=True` is
+    scripts/prod.sh's layout: nginx on `bind` (static files from STATIC_ROOT) in front of a pages pool of
+    `web_workers` and a saves pool of `saves_workers` (config/proxy.py)."""
     from django.conf import settings
     from django.db import connection
+
+    from config.proxy import ProxyLayout, write_nginx_conf
 
     db = connection.settings_dict  # this process's database, which may be a test database
     database_url = (f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -267,9 +275,19 @@ def serve(*, bind: str, web_workers: int, web_threads: int, log_dir: Path,
            "DJANGO_SECRET_KEY": settings.SECRET_KEY, "WEB_BIND": bind,
            "WEB_WORKERS": str(web_workers), "WEB_THREADS": str(web_threads), "DJANGO_DB_CONN_MAX_AGE": "60"}
     log_dir.mkdir(parents=True, exist_ok=True)
+    static_root = Path(settings.STATIC_ROOT)
+    # nginx's workers (www-data when started as root) must reach its folders: not under a 0700 pytest tmp_path.
+    proxy_dir = Path(tempfile.mkdtemp(prefix="dlquiz-proxy-")) if proxy else None
+    if proxy_dir:
+        proxy_dir.chmod(0o755)
     if not static_manifest:
         env["DJANGO_STATIC_MANIFEST"] = "0"
-    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+        if proxy_dir:  # nginx needs the files collected: plain copies, in this run's own folder (seconds)
+            static_root = proxy_dir / "static"
+            env["DJANGO_STATIC_ROOT"] = str(static_root)
+            subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
+                           check=True)
+    manifest = static_root / "staticfiles.json"
     sources = [path for path in (ROOT / "static").rglob("*") if path.is_file()]
     newest_source = max(path.stat().st_mtime for path in [*sources, ROOT / "config" / "static_bundles.py"])
     if static_manifest and (not manifest.exists() or manifest.stat().st_mtime < newest_source):  # compressing takes a while: once
@@ -280,27 +298,55 @@ def serve(*, bind: str, web_workers: int, web_threads: int, log_dir: Path,
     # worker during the measured spike (a real deployment pre-generates long before a class starts).
     subprocess.run([str(bin_dir / "celery"), "-A", "config", "purge", "-f"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
-    processes = [
-        subprocess.Popen([str(bin_dir / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"],
-                         cwd=ROOT, env=env, stdout=open(log_dir / "gunicorn.log", "w"), stderr=subprocess.STDOUT),
-        subprocess.Popen([str(bin_dir / "celery"), "-A", "config", "worker", "-Q", "grading,celery,practice,bulk",
-                          "--pool", "threads", "--concurrency", "4", "--without-mingle", "--without-gossip",
-                          "-n", f"load-{os.getpid()}@%h", "--loglevel", "WARNING"],
-                         cwd=ROOT, env=env, stdout=open(log_dir / "celery.log", "w"), stderr=subprocess.STDOUT),
-    ]
+
+    def gunicorn(pool_bind: str, workers: int, log_name: str, nice: int = 0) -> subprocess.Popen:
+        return subprocess.Popen(
+            [*(["nice", "-n", str(nice)] if nice else []), str(bin_dir / "gunicorn"), "-c", "config/gunicorn.conf.py",
+             "config.wsgi:application"], cwd=ROOT,
+            env={**env, "WEB_BIND": pool_bind, "WEB_WORKERS": str(workers),
+                 **({"WEB_ACCESS_LOG": str(log_dir / f"{log_name}-access.log")} if proxy else {})},
+            stdout=open(log_dir / f"{log_name}.log", "w"), stderr=subprocess.STDOUT)
+
+    processes: list[subprocess.Popen] = []
+    if proxy:
+        env["DJANGO_TRUSTED_PROXIES"] = "127.0.0.1/32"
+        pages_bind, saves_bind = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+        processes.append(gunicorn(pages_bind, web_workers, "gunicorn", nice=PAGES_NICE))
+        processes.append(gunicorn(saves_bind, saves_workers, "gunicorn-saves"))
+        conf = write_nginx_conf(ProxyLayout(listen=bind, pages_upstream=pages_bind, saves_upstream=saves_bind,
+                                            static_root=static_root, var_dir=proxy_dir))
+        processes.append(subprocess.Popen(["nginx", "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"],
+                                          cwd=ROOT, stdout=open(log_dir / "nginx.log", "w"),
+                                          stderr=subprocess.STDOUT))
+        SERVED.update(saves=processes[1].pid, proxy=processes[2].pid)
+    else:
+        processes.append(gunicorn(bind, web_workers, "gunicorn"))
+    processes.append(subprocess.Popen(
+        [*(["nice", "-n", str(WORKER_NICE)] if proxy else []), str(bin_dir / "celery"), "-A", "config", "worker",
+         "-Q", "grading,celery,practice,bulk",
+         "--pool", "threads", "--concurrency", "4", "--without-mingle", "--without-gossip",
+         "-n", f"load-{os.getpid()}@%h", "--loglevel", "WARNING"],
+        cwd=ROOT, env=env, stdout=open(log_dir / "celery.log", "w"), stderr=subprocess.STDOUT))
     url = f"http://{bind}"
-    SERVED.update(web=processes[0].pid, worker=processes[1].pid)
+    SERVED.update(web=processes[0].pid, worker=processes[-1].pid)
     try:
+        import urllib.error
         import urllib.request
 
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/accounts/login/", timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or processes[0].poll() is not None:
-                    raise RuntimeError(f"gunicorn did not answer; see {log_dir / 'gunicorn.log'}") from None
+        probes = [url + "/accounts/login/", url + "/attempts/0/state"] if proxy else [url + "/accounts/login/"]
+        for probe in probes:  # the saves pool too: a 404/403 from Django is an answer
+            while True:
+                try:
+                    urllib.request.urlopen(probe, timeout=5).close()
+                    break
+                except urllib.error.HTTPError as answer:
+                    if answer.code < 500:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                    raise RuntimeError(f"the server did not answer {probe}; see {log_dir}") from None
                 time.sleep(0.3)
         yield url
     finally:
@@ -311,6 +357,18 @@ def serve(*, bind: str, web_workers: int, web_threads: int, log_dir: Path,
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if proxy_dir:
+            for log in (proxy_dir / "log").glob("*.log"):
+                shutil.copy(log, log_dir / log.name)
+            shutil.rmtree(proxy_dir, ignore_errors=True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def report_markdown(title: str, result: dict[str, Any], checks: dict[str, Any], drain_s: float) -> str:
@@ -340,6 +398,10 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help="start gunicorn + a Celery worker for the run")
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--web-threads", type=int, default=1)
+    parser.add_argument("--proxy", action=argparse.BooleanOptionalAction, default=shutil.which("nginx") is not None,
+                        help="scripts/prod.sh's layout: nginx, a pages pool and a saves pool (default: if nginx "
+                             "is installed)")
+    parser.add_argument("--saves-workers", type=int, default=2)
     parser.add_argument("--cached-static", action="store_true",
                         help="students' browsers already hold the static files (no stylesheet or static requests)")
     args = parser.parse_args()
@@ -357,7 +419,8 @@ def main() -> None:
         url = args.base_url
         if args.serve:
             url = stack.enter_context(serve(bind=args.base_url.split("//", 1)[-1], web_workers=args.web_workers,
-                                            web_threads=args.web_threads,
+                                            web_threads=args.web_threads, proxy=args.proxy,
+                                            saves_workers=args.saves_workers,
                                             log_dir=Path(os.environ.get("DLQUIZ_VAR_DIR", ROOT / "var")) / "log" / "load"))
         sampler = CpuSampler({**SERVED, "load generator": os.getpid()})
         result = drive(url, quiz.pk, sessions, start_seconds=args.start_seconds,
@@ -372,6 +435,8 @@ def main() -> None:
     checks["spike_seconds"] = round(spike_end - result["t0"], 1)
     checks["server_cpu_seconds"] = cpu
     worker = f"{args.web_workers} {'sync' if args.web_threads == 1 else f'gthread x{args.web_threads}'} workers"
+    if args.serve and args.proxy:
+        worker = f"nginx + {worker} + {args.saves_workers} for saves"
     title = (f"{args.students} students, {connection.vendor}, gunicorn {worker if args.serve else '(external)'} "
              f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})")
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -145,7 +145,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 # The quiz page's scripts and stylesheets joined into one file each (config/static_bundles.py), built here.
 STATIC_BUNDLES_DIR = VAR_DIR / "static-bundles"
 STATICFILES_FINDERS = [

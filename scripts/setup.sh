@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine: Debian packages (bubblewrap for the sandbox,
-# Chromium for browser tests), the sandbox user, a virtualenv with torch==2.13.0 installed first (any other
-# torch spec pulls several GB of CUDA wheels), then the project's dependencies. Safe to run again.
+# Chromium for browser tests, nginx for the production profile), the sandbox user, a virtualenv with
+# torch==2.13.0 installed first (any other torch spec pulls several GB of CUDA wheels), then the project's
+# dependencies. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ need_apt=()
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)  # the production profile's proxy (config/proxy.py)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}"

@@ -217,3 +217,13 @@ def run_at_once(actions: list[Callable[[], Any]], timeout: float = 180) -> list[
     assert not any(thread.is_alive() for thread in threads), "a thread is still waiting (a lock never released?)"
     return errors
 
+
+
+def assert_the_class_ran_clean(result: dict[str, Any], checks: dict[str, Any], students: int) -> None:
+    """What every small class over HTTP must show: no failed request, every acknowledged answer stored, every
+    attempt submitted once."""
+    assert result["errors"] == []
+    assert all(endpoint["failures"] == 0 for endpoint in result["endpoints"].values())
+    assert checks["acked_answers"] > students and checks["lost_answers"] == 0
+    assert checks["attempts"] == checks["submitted"] == checks["submits_acknowledged"] == students
+    assert checks["students_with_two_attempts"] == 0

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from exams.models import Response
-from tests.production_support import class_load_benchmark, free_port, http_class_quiz
+from tests.production_support import (assert_the_class_ran_clean, class_load_benchmark, free_port,
+                                      http_class_quiz)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 STUDENTS = 24
@@ -25,11 +26,7 @@ def test_a_small_class_takes_a_quiz_over_http_with_no_error_and_no_lost_answer(s
         load.wait_for_grading(quiz, list(result["students"]), timeout=45)
     checks = load.verify(quiz, result)
 
-    assert result["errors"] == []
-    assert all(endpoint["failures"] == 0 for endpoint in result["endpoints"].values())
+    assert_the_class_ran_clean(result, checks, STUDENTS)
     assert result["endpoints"]["autosave"]["requests"] > STUDENTS
-    assert checks["acked_answers"] > STUDENTS and checks["lost_answers"] == 0
-    assert checks["attempts"] == checks["submitted"] == checks["submits_acknowledged"] == STUDENTS
-    assert checks["students_with_two_attempts"] == 0
     assert set(checks["responses_by_state"]) <= {Response.GRADED, Response.MANUAL}
     assert checks["attempts_with_pending_grades"] == 0

@@ -1,7 +1,9 @@
 """A web worker killed with SIGKILL while a class autosaves loses no acknowledged answer: gunicorn starts a
 new worker, the requests that were in flight fail, the page sends them again (as static/js/quiz.js does, with
 the same text and a higher seq), and every answer the server said "ok" to is in the database when the class
-submits. Production profile: gunicorn + a real Celery worker on PostgreSQL + Redis, locust as the class."""
+submits. Production profile: gunicorn + a real Celery worker on PostgreSQL + Redis, locust as the class; once
+with gunicorn alone, once behind nginx (scripts/prod.sh's layout), where the worker killed is one of the saves
+pool's and nginx answers 502 for the requests it was serving."""
 from __future__ import annotations
 
 import os
@@ -9,6 +11,8 @@ import signal
 import threading
 import time
 from pathlib import Path
+
+import shutil
 
 import pytest
 
@@ -31,11 +35,13 @@ def _children(pid: int) -> list[int]:
     return sorted(children)
 
 
-def test_killing_a_web_worker_mid_autosave_loses_no_acknowledged_answer(settings, tmp_path):
+@pytest.mark.parametrize("behind_proxy", [
+    False, pytest.param(True, marks=pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx not installed"))])
+def test_killing_a_web_worker_mid_autosave_loses_no_acknowledged_answer(settings, tmp_path, behind_proxy):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     load = class_load_benchmark()
-    quiz = http_class_quiz("KILLWEB", per_type={"mcq": 1, "short": 2, "code": 1})
-    sessions = load.prepare(quiz, STUDENTS, prefix="killweb")
+    quiz = http_class_quiz(f"KILLWEB{int(behind_proxy)}", per_type={"mcq": 1, "short": 2, "code": 1})
+    sessions = load.prepare(quiz, STUDENTS, prefix=f"killweb{int(behind_proxy)}")
     killed: list[int] = []
 
     def kill_workers_during_the_autosaves(master: int) -> None:
@@ -47,13 +53,14 @@ def test_killing_a_web_worker_mid_autosave_loses_no_acknowledged_answer(settings
                 killed.append(workers[0])
 
     with load.serve(bind=f"127.0.0.1:{free_port()}", web_workers=2, web_threads=1, log_dir=tmp_path,
-                    static_manifest=False) as url:
-        killer = threading.Thread(target=kill_workers_during_the_autosaves, args=(load.SERVED["web"],), daemon=True)
+                    static_manifest=False, proxy=behind_proxy, saves_workers=2) as url:
+        saving_pool = load.SERVED["saves" if behind_proxy else "web"]
+        killer = threading.Thread(target=kill_workers_during_the_autosaves, args=(saving_pool,), daemon=True)
         killer.start()
         result = load.drive(url, quiz.pk, sessions, start_seconds=2, autosave_seconds=12, autosave_every=1,
                             submit_seconds=2)
         killer.join(timeout=30)
-        workers_after = _children(load.SERVED["web"])
+        workers_after = _children(saving_pool)
         load.wait_for_grading(quiz, list(result["students"]), timeout=60)
     checks = load.verify(quiz, result)
 
