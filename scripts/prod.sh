@@ -36,7 +36,8 @@ mkdir -p "$VAR/log" "$VAR/run"
 
 if ! command -v nginx >/dev/null && [ "$(id -u)" = 0 ] && [ "${DLQUIZ_PROXY:-1}" = 1 ]; then
   echo "prod: installing nginx (Debian's nginx-light)"
-  apt-get install -y -qq nginx-light >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 fi
 proxy=0
 if [ "${DLQUIZ_PROXY:-1}" = 1 ] && command -v nginx >/dev/null; then
@@ -44,7 +45,8 @@ if [ "${DLQUIZ_PROXY:-1}" = 1 ] && command -v nginx >/dev/null; then
   # nginx is the only client of both pools; Django believes its X-Forwarded-For (login limits by client IP).
   export DJANGO_TRUSTED_PROXIES=${DJANGO_TRUSTED_PROXIES:-127.0.0.1/32}
 else
-  echo "prod: no nginx (DLQUIZ_PROXY=0 or not installed): gunicorn serves $PUBLIC_BIND itself, WhiteNoise the static files"
+  echo "prod: no nginx (DLQUIZ_PROXY=0 or not installed): gunicorn serves $PUBLIC_BIND itself," \
+    "WhiteNoise the static files"
 fi
 
 # The default database is created on first use (PostgreSQL's own tool, if it is installed).
@@ -78,9 +80,10 @@ nice -n "$WORKER_NICE" $BIN/celery -A config worker -Q grading,celery -n "gradin
   --concurrency "${GRADING_CONCURRENCY:-4}" --loglevel INFO --without-mingle --without-gossip \
   --pidfile "$VAR/run/celery-grading.pid" > "$VAR/log/celery-grading.log" 2>&1 &
 pids+=($!)
-RUNNER_POOL_SIZE=${BULK_POOL_SIZE:-${RUNNER_POOL_SIZE:-0}} nice -n $((WORKER_NICE + 5)) $BIN/celery -A config worker -Q bulk,practice \
-  -n "bulk@%h" --pool threads --concurrency "${BULK_CONCURRENCY:-2}" --loglevel INFO --without-mingle \
-  --without-gossip --pidfile "$VAR/run/celery-bulk.pid" > "$VAR/log/celery-bulk.log" 2>&1 &
+RUNNER_POOL_SIZE=${BULK_POOL_SIZE:-${RUNNER_POOL_SIZE:-0}} nice -n $((WORKER_NICE + 5)) \
+  $BIN/celery -A config worker -Q bulk,practice -n "bulk@%h" --pool threads \
+  --concurrency "${BULK_CONCURRENCY:-2}" --loglevel INFO --without-mingle --without-gossip \
+  --pidfile "$VAR/run/celery-bulk.pid" > "$VAR/log/celery-bulk.log" 2>&1 &
 pids+=($!)
 # Exactly one beat, as its own process: a beat inside a worker outlives a kill -9 of that worker.
 $BIN/celery -A config beat --loglevel INFO --schedule "$VAR/celerybeat-schedule" \
@@ -89,14 +92,14 @@ pids+=($!)
 if [ "$proxy" = 1 ]; then
   # When the cores are short (a class starting at once) the kernel runs a save before a page, and a page before
   # grading in the background: nice 0 / PAGES_NICE / WORKER_NICE (measured in docs/benchmarks.md).
-  WEB_BIND=$PAGES_BIND nice -n "$PAGES_NICE" $BIN/gunicorn -c config/gunicorn.conf.py --pid "$VAR/run/gunicorn.pid" \
-    --error-logfile "$VAR/log/gunicorn.log" config.wsgi:application &
+  WEB_BIND=$PAGES_BIND nice -n "$PAGES_NICE" $BIN/gunicorn -c config/gunicorn.conf.py \
+    --pid "$VAR/run/gunicorn.pid" --error-logfile "$VAR/log/gunicorn.log" config.wsgi:application &
   pids+=($!)
   WEB_BIND=$SAVES_BIND WEB_WORKERS=${SAVES_WORKERS:-2} $BIN/gunicorn -c config/gunicorn.conf.py \
     --pid "$VAR/run/gunicorn-saves.pid" --error-logfile "$VAR/log/gunicorn-saves.log" config.wsgi:application &
   pids+=($!)
   conf=$($PY -m config.proxy --listen "$PUBLIC_BIND" --pages "$PAGES_BIND" --saves "$SAVES_BIND" \
-    --static-root "$VAR/staticfiles" --var "$VAR")
+    --static-root "${DJANGO_STATIC_ROOT:-$VAR/staticfiles}" --var "$VAR")
   nginx -p "$VAR/nginx" -c "$conf" -g "daemon off;" &
   pids+=($!)
 else

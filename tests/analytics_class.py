@@ -106,7 +106,11 @@ def simulate(course, items: list[Item], students: int, *, seed: int = 14, title:
     simulated = SimulatedClass(quiz, items, abilities, {item.slug: {} for item in items})
     by_slug = {item.slug: item for item in items}
     for user, theta, attempt in zip(people, abilities, attempts):
-        for slot in attempt.slots.select_related("template", "template_version"):
+        # In the items' order, not the attempt's: the draw order follows database ids, and the class simulated
+        # must not (a PostgreSQL lane with other tests before it gave another class).
+        slots = sorted(attempt.slots.select_related("template", "template_version"),
+                       key=lambda slot: [item.slug for item in items].index(slot.template.slug))
+        for slot in slots:
             item = by_slug[slot.template.slug]
             p_right = 1.0 / (1.0 + math.exp(-item.discrimination * (theta - item.difficulty)))
             if rng.random() < p_right:
