@@ -250,8 +250,8 @@ class CpuSampler:
 
 
 SERVED: dict[str, int] = {}
-# As scripts/prod.sh: when the cores are short a save runs before a page, and a page before grading.
-PAGES_NICE = int(os.environ.get("PAGES_NICE", "5"))
+# As scripts/prod.sh: when the cores are short a save runs before a page, and pre-generation last.
+PAGES_NICE = int(os.environ.get("PAGES_NICE", "10"))
 WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
 
 

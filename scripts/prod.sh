@@ -29,7 +29,7 @@ export DJANGO_DB_CONN_MAX_AGE=${DJANGO_DB_CONN_MAX_AGE:-60}
 PUBLIC_BIND=${WEB_BIND:-127.0.0.1:8000}  # what browsers reach: nginx, or gunicorn itself without nginx
 PAGES_BIND=${PAGES_BIND:-127.0.0.1:8001}
 SAVES_BIND=${SAVES_BIND:-127.0.0.1:8002}
-PAGES_NICE=${PAGES_NICE:-5}
+PAGES_NICE=${PAGES_NICE:-10}
 WORKER_NICE=${WORKER_NICE:-10}
 VAR=${DLQUIZ_VAR_DIR:-var}
 mkdir -p "$VAR/log" "$VAR/run"
@@ -90,8 +90,8 @@ $BIN/celery -A config beat --loglevel INFO --schedule "$VAR/celerybeat-schedule"
   --pidfile "$VAR/run/celery-beat.pid" > "$VAR/log/celery-beat.log" 2>&1 &
 pids+=($!)
 if [ "$proxy" = 1 ]; then
-  # When the cores are short (a class starting at once) the kernel runs a save before a page, and a page before
-  # grading in the background: nice 0 / PAGES_NICE / WORKER_NICE (measured in docs/benchmarks.md).
+  # When the cores are short (a class starting at once) the kernel runs a save before a page: nice 0 for the
+  # saves pool, PAGES_NICE for pages (nice 5 was not enough in one of two runs: docs/benchmarks.md).
   WEB_BIND=$PAGES_BIND nice -n "$PAGES_NICE" $BIN/gunicorn -c config/gunicorn.conf.py \
     --pid "$VAR/run/gunicorn.pid" --error-logfile "$VAR/log/gunicorn.log" config.wsgi:application &
   pids+=($!)
