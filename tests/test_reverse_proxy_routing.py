@@ -19,16 +19,11 @@ import pytest
 from django.urls import reverse
 
 from config.proxy import ProxyLayout, write_nginx_conf
+from tests.production_support import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (scripts/setup.sh)")
 
 HASHED_STYLESHEET = "bundles/quiz.0123456789ab.css"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class _NamedPool(http.server.BaseHTTPRequestHandler):
@@ -66,7 +61,7 @@ def proxy() -> Iterator[tuple[str, Path]]:
     (static_root / "site.css").write_bytes(b"p {}\n")
     pages, pages_address = _pool("pages")
     saves, saves_address = _pool("saves")
-    listen = f"127.0.0.1:{_free_port()}"
+    listen = f"127.0.0.1:{free_port()}"
     conf = write_nginx_conf(ProxyLayout(listen=listen, pages_upstream=pages_address, saves_upstream=saves_address,
                                         static_root=static_root, var_dir=folder / "var"))
     nginx = subprocess.Popen(["nginx", "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"],
