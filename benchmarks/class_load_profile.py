@@ -1,5 +1,6 @@
-"""Where the start path's time goes, per request: query count and server CPU of the start page, the POST
-that starts an attempt, the quiz page and the Pygments stylesheet, for a few students of Quiz 1.
+"""Where a student's time goes, per request: query count and server CPU of the start page, the POST that
+starts an attempt, the quiz page and the Pygments stylesheet (the start spike), then an autosave of every
+question, the submit and the result page (the end-of-quiz wave), for a few students of Quiz 1.
 
 Runs the real views in-process through Django's test client (no network), on DATABASE_URL or a fresh
 SQLite database, after the bank and the demo course are loaded and Quiz 1 is pre-generated for the class:
@@ -8,7 +9,8 @@ SQLite database, after the bank and the demo course are loaded and Quiz 1 is pre
         [--students 20] [--profile quiz]
 
 CPU is `time.process_time()` of this process around each request (the client's own share is small).
-`--profile start|quiz|start_page` prints the top cProfile entries of that request kind.
+`--profile KIND` prints the top cProfile entries of that request kind. Code answers are sent to the broker
+of CELERY_BROKER_URL at submit and not graded here (no worker): point it at a Redis database no worker reads.
 """
 from __future__ import annotations
 
@@ -68,12 +70,16 @@ def prepared_quiz(students: int, title: str) -> tuple[Assessment, list]:
 LAST_SQL: list[str] = []
 
 
-def measure(client: Client, method: str, url: str, profiler: cProfile.Profile | None) -> tuple[int, float, int]:
+KINDS = ("start_page", "start", "quiz", "stylesheet", "autosave", "submit", "result")
+
+
+def measure(client: Client, method: str, url: str, profiler: cProfile.Profile | None,
+            **request: object) -> tuple[int, float, int]:
     with CaptureQueriesContext(connection) as queries:
         cpu = time.process_time()
         if profiler is not None:
             profiler.enable()
-        response = getattr(client, method)(url)
+        response = getattr(client, method)(url, **request)
         if profiler is not None:
             profiler.disable()
         cpu = time.process_time() - cpu
@@ -87,15 +93,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--quiz", default="Quiz 1")
-    parser.add_argument("--profile", choices=["start_page", "start", "quiz", "stylesheet"])
-    parser.add_argument("--sql", choices=["start_page", "start", "quiz", "stylesheet"],
+    parser.add_argument("--profile", choices=KINDS)
+    parser.add_argument("--sql", choices=KINDS,
                         help="print the SQL of the last request of this kind")
     args = parser.parse_args()
     setup_test_environment()
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     quiz, people = prepared_quiz(args.students, args.quiz)
     profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waiting
-    rows: dict[str, list[tuple[int, float]]] = {"start_page": [], "start": [], "quiz": [], "stylesheet": []}
+    rows: dict[str, list[tuple[int, float]]] = {kind: [] for kind in KINDS}
     client = Client()  # one handler, as in a server process: its middleware (WhiteNoise's file scan) loads once
     for index, person in enumerate(people):
         client.cookies.clear()
@@ -117,6 +123,21 @@ def main() -> None:
             sql = list(LAST_SQL)
         queries, cpu, _ = measure(client, "get", "/pygments.css", profiler if args.profile == "stylesheet" and warm else None)
         rows["stylesheet"].append((queries, cpu))
+        headers = {"content_type": "application/json", "headers": {"X-Requested-With": "fetch"}}
+        for seq, (slot_id, qtype) in enumerate(attempt.slots.order_by("position").values_list("pk", "qtype"), 1):
+            answer = {"mcq": "0", "short": "0.5", "code": "return x"}.get(qtype, "an answer")
+            queries, cpu, _ = measure(client, "post", f"/attempts/{attempt.pk}/save",
+                                      profiler if args.profile == "autosave" and warm else None,
+                                      data=json.dumps({"slot": slot_id, "response": answer, "seq": seq}), **headers)
+            rows["autosave"].append((queries, cpu))
+            if args.sql == "autosave":
+                sql = list(LAST_SQL)
+        for kind, method, url in (("submit", "post", f"/attempts/{attempt.pk}/submit"),
+                                  ("result", "get", f"/attempts/{attempt.pk}/")):
+            queries, cpu, _ = measure(client, method, url, profiler if kind == args.profile and warm else None)
+            rows[kind].append((queries, cpu))
+            if kind == args.sql:
+                sql = list(LAST_SQL)
     summary = {}
     print(f"database {connection.vendor}, cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}, "
           f"{len(people)} students (first excluded from the medians)\n")
@@ -128,8 +149,10 @@ def main() -> None:
         summary[kind] = {"queries": max(v[0] for v in warm_values), "cpu_ms_p50": round(cpu_p50, 2)}
         print(f"| {kind} | {summary[kind]['queries']} | {cpu_p50:.1f} | {max(v[1] for v in warm_values):.1f} | "
               f"{values[0][1]:.1f} |")
-    total = sum(item["cpu_ms_p50"] for item in summary.values())
-    print(f"\nstart path CPU per student (p50 sum): {total:.1f} ms")
+    spike = sum(summary[kind]["cpu_ms_p50"] for kind in ("start_page", "start", "quiz", "stylesheet"))
+    wave = summary["submit"]["cpu_ms_p50"] + summary["result"]["cpu_ms_p50"]
+    print(f"\nstart path CPU per student (p50 sum): {spike:.1f} ms; submit + result page: {wave:.1f} ms; "
+          f"autosave {summary['autosave']['cpu_ms_p50']:.1f} ms each")
     if args.sql:
         print("\n".join(sql))
     if profiler is not None:
