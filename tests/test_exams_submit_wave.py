@@ -64,7 +64,7 @@ def counted(monkeypatch) -> tuple[Counter, Counter]:
     closes: Counter = Counter()
     grades: Counter = Counter()
     lock = threading.Lock()
-    real_close, real_grade = attempts._close, grading._grade_one
+    real_close, real_check = attempts._close, grading._check_into
 
     def close(attempt, **kwargs):
         closed, did_close = real_close(attempt, **kwargs)
@@ -73,13 +73,13 @@ def counted(monkeypatch) -> tuple[Counter, Counter]:
                 closes[attempt.pk] += 1
         return closed, did_close
 
-    def grade_one(response, *args, **kwargs):
+    def check_into(response, *args, **kwargs):
         with lock:
             grades[response.pk] += 1
-        return real_grade(response, *args, **kwargs)
+        return real_check(response, *args, **kwargs)
 
     monkeypatch.setattr(attempts, "_close", close)
-    monkeypatch.setattr(grading, "_grade_one", grade_one)
+    monkeypatch.setattr(grading, "_check_into", check_into)
     return closes, grades
 
 

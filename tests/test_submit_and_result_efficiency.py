@@ -1,5 +1,5 @@
-"""The end of a class stays cheap per student: submitting an attempt reads its stored variants in one query,
-and the results page (released, with its regrade boxes) makes as many queries for eight questions as for two
+"""The end of a class stays cheap per student: submitting an attempt reads its stored variants in one query
+and stores its grades in one savepoint (one UPDATE per question, no savepoint per question), and the results page (released, with its regrade boxes) makes as many queries for eight questions as for two
 (a regression bound on work per request, not a timing)."""
 from __future__ import annotations
 
@@ -63,3 +63,11 @@ def test_submitting_reads_every_stored_variant_in_one_query_and_runs_no_template
         variant_reads = [sql for sql in submit_sql if sql.startswith("SELECT") and 'FROM "quizbank_variant"' in sql]
         assert len(variant_reads) == 1, variant_reads
     assert runner_calls == []
+
+
+def test_submitting_eight_questions_takes_one_statement_more_per_question_than_two(classroom, two_quizzes):
+    small, large = two_quizzes
+    (_, _, small_sql), (_, large_attempt, large_sql) = (_start_and_submit(classroom.student, small),
+                                                        _start_and_submit(classroom.other_student, large))
+    assert len(large_sql) - len(small_sql) == 8 - 2, large_sql
+    assert large_attempt.responses.filter(grading_state="graded").count() == 8
