@@ -158,7 +158,7 @@ def main() -> None:
     if profiler is not None:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
-        stats.print_stats(35)
+        stats.print_stats(int(os.environ.get("PROFILE_LINES", "35")))
         if os.environ.get("PROFILE_CALLERS"):
             stats.print_callers(os.environ["PROFILE_CALLERS"])
         print(out.getvalue())

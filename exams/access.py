@@ -34,7 +34,9 @@ def staff_courses_for(user: Any) -> QuerySet[Course]:
 
 def attempt_for_student(user: Any, attempt_id: int) -> Attempt:
     """The user's own attempt; anybody else's raises Attempt.DoesNotExist (a 404, not a 403)."""
-    return Attempt.objects.select_related("assessment__course").get(pk=attempt_id, student_id=getattr(user, "pk", None))
+    attempt = Attempt.objects.select_related("assessment__course").get(pk=attempt_id, student_id=getattr(user, "pk", None))
+    attempt.student = user  # it is theirs: pages that name the student need not load the user again
+    return attempt
 
 
 def attempt_for_staff(user: Any, attempt_id: int) -> Attempt:

@@ -107,15 +107,16 @@ def _fetch_variant(version: TemplateVersion, seed: int) -> Variant | Exception:
         return error
 
 
-def load_variants(attempt: Attempt) -> dict[int, Variant | Exception]:
-    """Every slot's variant (or the TemplateError that stops it), by slot id. Call it BEFORE opening the
-    transaction that grades: a cache miss runs the sandbox, and SQLite (transaction_mode IMMEDIATE) holds its
-    write lock for the whole transaction, so no other student could save meanwhile."""
+def load_variants(attempt: Attempt) -> dict[int, tuple[TemplateVersion, Variant | Exception]]:
+    """Every slot's template version and variant (or the TemplateError that stops it), by slot id. Call it
+    BEFORE opening the transaction that grades: a cache miss runs the sandbox, and SQLite (transaction_mode
+    IMMEDIATE) holds its write lock for the whole transaction, so no other student could save meanwhile."""
     from quizbank import services as bank
 
     slots = list(attempt.slots.select_related("template_version"))
     stored = bank.stored_variants((slot.template_version_id, slot.seed) for slot in slots)  # one query, not one per slot
-    return {slot.pk: stored.get((slot.template_version_id, slot.seed)) or _fetch_variant(slot.template_version, slot.seed)
+    return {slot.pk: (slot.template_version, stored.get((slot.template_version_id, slot.seed))
+                      or _fetch_variant(slot.template_version, slot.seed))
             for slot in slots}
 
 
@@ -202,20 +203,20 @@ def _grading_failed(response: Response, version: TemplateVersion | None, error: 
     _mark_error(response, version, error)
 
 
-def grade_submitted_responses(attempt: Attempt, variants: dict[int, Variant | Exception], *,
+def grade_submitted_responses(attempt: Attempt, variants: dict[int, tuple[TemplateVersion, Variant | Exception]], *,
                               now: datetime | None = None) -> None:
-    """Grade every response of a just-submitted attempt (called inside submit's transaction) against
-    `variants` from `load_variants`, fetched before the transaction opened: nothing here runs the sandbox.
-    A response that cannot be graded goes to ERROR; it never stops the others or the submit."""
+    """Grade every response of a just-submitted attempt (called inside submit's transaction) against the
+    versions and variants `load_variants` fetched before the transaction opened: nothing here runs the
+    sandbox. A response that cannot be graded goes to ERROR; it never stops the others or the submit."""
     now = now or clock.now()
-    # of=("self",): lock the responses only, not the slots and template versions joined for reading (shared
-    # rows that other submits read: locking them deadlocks on PostgreSQL).
-    responses = locked_responses(attempt_id=attempt.pk).select_related("slot__template_version")
+    # of=("self",): lock the responses only, not the slots joined for reading (shared rows must never be locked
+    # on this path: exams.locks). The versions come from load_variants: their specs are not read twice.
+    responses = locked_responses(attempt_id=attempt.pk).select_related("slot")
     checked = []
     for response in responses:
-        version = response.slot.template_version
-        variant = variants.get(response.slot_id)
-        if variant is None:  # not fetched beforehand: never generate while holding the write lock
+        version, variant = variants.get(response.slot_id) or (None, None)
+        if version is None or variant is None:  # not fetched beforehand: never generate while holding the lock
+            version = version or response.slot.template_version
             variant = TemplateError(Problem("grading", "the question was not prepared before grading; regrade it"),
                                     seed=response.slot.seed)
         if _check_into(response, variant, version, now):
@@ -462,7 +463,9 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
     answers = as_staff or (submitted and assessment.answers_released_at is not None
                            and assessment.answers_released_at <= now)
     items = []
-    slots = list(attempt.slots.select_related("template_version", "response").order_by("position"))
+    # The versions' specs are read only for a variant that is not stored (rare): not decoded for every page.
+    slots = list(attempt.slots.select_related("template_version", "response").defer("template_version__spec")
+                 .order_by("position"))
     stored = bank.stored_variants((slot.template_version_id, slot.seed) for slot in slots)  # one query for all
     for slot in slots:
         try:

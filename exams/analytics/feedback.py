@@ -31,23 +31,29 @@ def misconception_notes(attempt: Any, review: Any) -> dict[int, str]:
              if item.score is not None and item.score < 0.999 and item.grading_state == "graded"}
     if not wrong:
         return {}
+    # The two spec keys read here, not each version's whole spec; the keys of those variants in one query.
+    rows = [row for row in attempt.slots.filter(pk__in=wrong).order_by("position").values_list(
+                "pk", "template_id", "template_version_id", "seed", "template_version__spec__kind",
+                "template_version__spec__answer")
+            if isinstance(row[5], dict) and row[5].get("show_misconception") is True]
+    if not rows:
+        return {}
+    keys = {(version_id, seed): key for version_id, seed, key in
+            Variant.objects.filter(version_id__in={row[2] for row in rows}, seed__in={row[3] for row in rows})
+            .values_list("version_id", "seed", "key")}
     notes: dict[int, str] = {}
-    for slot in attempt.slots.filter(pk__in=wrong).select_related("template_version"):
-        spec = slot.template_version.spec or {}
-        answer_config = spec.get("answer") or {}
-        if answer_config.get("show_misconception") is not True:
-            continue
-        variant = Variant.objects.filter(version=slot.template_version, seed=slot.seed).values_list("key", flat=True).first()
+    for slot_id, template_id, version_id, seed, kind, answer_config in rows:
+        variant = keys.get((version_id, seed))
         if not variant:
             continue
-        item = wrong[slot.pk]
-        kind = spec.get("kind", "")
+        item = wrong[slot_id]
+        kind = kind if isinstance(kind, str) else ""
         if kind == "completion":
             name = mc.mistake_for_pattern(mc.outcome_pattern(item.feedback_data),
-                                          _known_patterns(attempt, slot.template_id, slot.template_version_id))
+                                          _known_patterns(attempt, template_id, version_id))
         else:
             answer_format = FORMAT_OF_KIND.get(kind) or answer_config.get("format", "numeric")
             name = mc.attribute(kind, answer_format, variant, answer_config, item.text, item.score)
         if name:
-            notes[slot.pk] = name
+            notes[slot_id] = name
     return notes
