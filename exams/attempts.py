@@ -365,8 +365,8 @@ def _close(attempt: Attempt, *, user: Any = None, submitted_by: str, now: dateti
     now = now or clock.now()
     if user is not None and attempt.student_id != user.pk:
         raise NotYourAttempt("No such attempt.")
-    if Attempt.objects.filter(pk=attempt.pk, state=Attempt.SUBMITTED).exists():
-        return Attempt.objects.get(pk=attempt.pk), False
+    if attempt.state == Attempt.SUBMITTED:  # as loaded by this request; a stale copy is caught under the lock
+        return attempt, False
     # Variants not cached yet are generated through the runner HERE, before the transaction: SQLite holds its
     # write lock from the first statement of a transaction (IMMEDIATE), and a sandbox run must not hold it.
     variants = load_variants(attempt)
@@ -382,19 +382,21 @@ def _close(attempt: Attempt, *, user: Any = None, submitted_by: str, now: dateti
         locked.submitted_at = min(now, locked.deadline) if locked.deadline else now
         locked.submitted_by = submitted_by
         locked.close_error, locked.close_failed_at = "", None
-        locked.save(update_fields=["state", "submitted_at", "submitted_by", "close_error", "close_failed_at"])
         try:
             with transaction.atomic():
-                grade_submitted_responses(locked, variants, now=now)
+                locked.score, locked.pending_count = grade_submitted_responses(locked, variants, now=now)
         except Exception as error:  # grading as a whole failed: the attempt still closes, staff see why
             logger.exception("grading attempt %s at submission failed", locked.pk)
-            flag_ungraded_responses(locked.pk, error)
+            flagged = flag_ungraded_responses(locked.pk, error)
+            locked.score, locked.pending_count = flagged.score, flagged.pending_count
+        # One write of the attempt row, under its lock since the start of this transaction.
+        locked.save(update_fields=["state", "submitted_at", "submitted_by", "close_error", "close_failed_at",
+                                   "score", "pending_count"])
         if actor is not None:
             audit.record(actor=actor, action=audit.ATTEMPT_FORCE_SUBMIT, course=locked.assessment.course_id,
                          target=locked, before=before,
                          after={"state": locked.state, "submitted_by": submitted_by,
                                 "submitted_at": locked.submitted_at.isoformat()}, now=now)
-    locked.refresh_from_db()
     return locked, True
 
 

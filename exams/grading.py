@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
 from exams import audit, clock, dispatch
@@ -171,16 +171,14 @@ def _check_into(response: Response, variant: Variant | Exception, version: Templ
 
 
 def _store_grades(responses: list[Response]) -> list[Response]:
-    """Store checked grades, all in one savepoint (a savepoint per row was two more statements each); when the
-    database refuses one, each again in its own savepoint, so that only the row it refuses goes to ERROR.
-    Code answers are sent to the runner once their grade row commits. Returns the responses stored.
-    (Not bulk_update: its CASE WHEN per field and row cost more CPU here than ten UPDATEs.)"""
+    """Store checked grades in one savepoint and one round of statements (`_write_grades`); when the database
+    refuses one row, each again in its own savepoint, so that only the row it refuses goes to ERROR. Code
+    answers are sent to the runner once their grade row commits. Returns the responses stored."""
     if not responses:
         return []
     try:
         with transaction.atomic():
-            for response in responses:
-                response.save(update_fields=GRADE_FIELDS)
+            _write_grades(responses)
         stored = responses
     except Exception:
         stored = []
@@ -197,6 +195,22 @@ def _store_grades(responses: list[Response]) -> list[Response]:
     return stored
 
 
+def _write_grades(responses: list[Response]) -> None:
+    """The grade columns of these responses, one UPDATE per row sent with executemany (one round trip in
+    psycopg's pipeline). Measured on a 500-student submit wave: the ORM's save() per row spent more CPU
+    compiling the statement than the database spent running it, and bulk_update's CASE WHEN per field and row
+    cost more again. Values are prepared by the model's own fields, as save() prepares them."""
+    fields = [Response._meta.get_field(name) for name in GRADE_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(Response._meta.db_table)} SET "
+           + ", ".join(f"{quote(field.column)} = %s" for field in fields)
+           + f" WHERE {quote(Response._meta.pk.column)} = %s")
+    rows = [[field.get_db_prep_save(getattr(response, field.attname), connection) for field in fields]
+            + [response.pk] for response in responses]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def _grading_failed(response: Response, version: TemplateVersion | None, error: BaseException) -> None:
     logger.warning("response %s could not be graded automatically: %s", response.pk, error_reason(error),
                    exc_info=True)
@@ -204,14 +218,16 @@ def _grading_failed(response: Response, version: TemplateVersion | None, error: 
 
 
 def grade_submitted_responses(attempt: Attempt, variants: dict[int, tuple[TemplateVersion, Variant | Exception]], *,
-                              now: datetime | None = None) -> None:
+                              now: datetime | None = None) -> tuple[float, int]:
     """Grade every response of a just-submitted attempt (called inside submit's transaction) against the
     versions and variants `load_variants` fetched before the transaction opened: nothing here runs the
-    sandbox. A response that cannot be graded goes to ERROR; it never stops the others or the submit."""
+    sandbox. A response that cannot be graded goes to ERROR; it never stops the others or the submit.
+    Returns the attempt's (score, pending count) from the responses it holds locked, for the caller to store
+    (the caller holds the attempt's lock)."""
     now = now or clock.now()
     # of=("self",): lock the responses only, not the slots joined for reading (shared rows must never be locked
     # on this path: exams.locks). The versions come from load_variants: their specs are not read twice.
-    responses = locked_responses(attempt_id=attempt.pk).select_related("slot")
+    responses = list(locked_responses(attempt_id=attempt.pk).select_related("slot"))
     checked = []
     for response in responses:
         version, variant = variants.get(response.slot_id) or (None, None)
@@ -222,16 +238,24 @@ def grade_submitted_responses(attempt: Attempt, variants: dict[int, tuple[Templa
         if _check_into(response, variant, version, now):
             checked.append(response)
     _store_grades(checked)
-    _refresh_locked(attempt.pk)
+    return attempt_totals(responses)
 
 
-def flag_ungraded_responses(attempt_id: int, error: BaseException) -> None:
+def attempt_totals(responses: list[Response]) -> tuple[float, int]:
+    """(score, pending count) as _refresh_locked computes them: sum of scores / slot count, ungraded as 0."""
+    if not responses:
+        return 0.0, 0
+    total = sum(response.score for response in responses if response.score is not None)
+    return total / len(responses), sum(1 for response in responses if response.grading_state in Response.PENDING_STATES)
+
+
+def flag_ungraded_responses(attempt_id: int, error: BaseException) -> Attempt:
     """Last resort when grading an attempt failed as a whole: every response not graded yet goes to ERROR,
     so the attempt still closes and staff see why."""
     with transaction.atomic():
         Response.objects.filter(attempt_id=attempt_id, grading_state=Response.UNSUBMITTED).update(
             **_error_fields(None, error))
-        _refresh_locked(attempt_id)
+        return _refresh_locked(attempt_id)
 
 
 def _refresh_locked(attempt_id: int) -> Attempt:

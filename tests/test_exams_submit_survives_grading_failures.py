@@ -134,3 +134,23 @@ def test_a_regrade_grades_every_other_response_when_the_new_version_makes_checki
     report = regrade_template(fixed, course=classroom.course)
     assert (report.responses, report.changed, report.errors) == (2, 2, 0)
     assert set(Response.objects.values_list("grading_state", "grading_error")) == {(Response.GRADED, "")}
+
+
+def test_when_grading_the_whole_attempt_fails_it_is_still_submitted_with_every_answer_kept_for_staff(
+        classroom, quiz, monkeypatch):
+    attempt = answered(quiz, classroom.student)
+    saved = {response.pk: response.text for response in attempt.responses.all()}
+
+    def grading_that_fails_as_a_whole(*args, **kwargs):
+        grading.Response.objects.filter(attempt=attempt).update(score=1.0)  # half-done work, rolled back
+        raise RuntimeError("the checker's module could not be imported")
+
+    monkeypatch.setattr(grading, "grade_submitted_responses", grading_that_fails_as_a_whole)
+    submitted = submit_attempt(attempt, user=classroom.student)
+    stored = Attempt.objects.get(pk=attempt.pk)
+    assert (submitted.state, stored.state) == (Attempt.SUBMITTED, Attempt.SUBMITTED)
+    assert (stored.score, stored.pending_count) == (submitted.score, submitted.pending_count) == (0.0, 3)
+    responses = list(stored.responses.all())
+    assert {response.pk: response.text for response in responses} == saved
+    assert {(response.grading_state, response.score) for response in responses} == {(Response.ERROR, None)}
+    assert all("could not be imported" in response.grading_error for response in responses)
