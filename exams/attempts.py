@@ -334,7 +334,8 @@ def saved_text_verdict(attempt: Attempt, slot_id: int, text: str) -> FormatVerdi
     from quizbank.models import Variant
 
     public_part = Variant.objects.filter(version_id=OuterRef("template_version_id"), seed=OuterRef("seed"))
-    row = (AttemptSlot.objects.filter(pk=slot_id, attempt_id=attempt.pk)
+    # order_by("pk"): AttemptSlot's default ordering would join the attempt, assessment and course for nothing.
+    row = (AttemptSlot.objects.filter(pk=slot_id, attempt_id=attempt.pk).order_by("pk")
            .annotate(public=Subquery(public_part.values("public")[:1]))
            .values_list("public", "template_version__spec__answer").first())
     if row is None or not isinstance(row[0], dict):
