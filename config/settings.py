@@ -256,10 +256,12 @@ CELERY_TASK_QUEUES = {"grading": {}, "celery": {}, "practice": {}, "bulk": {}}
 # Answer groups (exams.answer_groups: a sentence-embedding model on the CPU) go to `bulk` too.
 CELERY_TASK_ROUTES = ["exams.fair_use.route_task", {"exams.pregenerate*": {"queue": "bulk"},
                                                    "exams.group_answers": {"queue": "bulk"},
-                                                   "exams.prepare_attempt_variants": {"queue": "grading"}}]
-# A quiz page whose variant was not pre-generated: generate it in the web process (the embedded profile, one
-# machine), or ask a grading worker and let the page wait (the production profile: web processes never run
-# template code nor start a runner pool).
+                                                   "exams.prepare_attempt_variants": {"queue": "grading"},
+                                                   "exams.grade_unprepared_responses": {"queue": "grading"}}]
+# A quiz page, submit or results page whose variant was not pre-generated: generate it in the web process (the
+# embedded profile, one machine), or leave it to a grading worker (the production profile: web processes never
+# run template code nor start a runner pool): the quiz page waits for it, a submit's answer is graded by
+# the worker, a results page shows the question as being prepared.
 QUIZ_PAGE_GENERATES_VARIANTS = env_bool("QUIZ_PAGE_GENERATES_VARIANTS", not PRODUCTION)
 
 # --- Runner -------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 
-from exams import audit, clock
+from exams import audit, clock, dispatch
 from exams.access import is_course_staff
 from exams.assembly import attempt_seed, plan_questions
 from exams.locks import lock_attempt, locked_responses
@@ -361,7 +361,8 @@ def _close(attempt: Attempt, *, user: Any = None, submitted_by: str, now: dateti
            actor: Any = None) -> tuple[Attempt, bool]:
     """Submit and grade; returns (attempt, whether this call closed it). With `actor`, the force-submit's
     audit record commits with the change."""
-    from exams.grading import flag_ungraded_responses, grade_submitted_responses, load_variants
+    from exams.grading import (VariantNotPrepared, flag_ungraded_responses, grade_submitted_responses,
+                               load_variants, web_generates_variants)
 
     now = now or clock.now()
     if user is not None and attempt.student_id != user.pk:
@@ -370,7 +371,9 @@ def _close(attempt: Attempt, *, user: Any = None, submitted_by: str, now: dateti
         return attempt, False
     # Variants not cached yet are generated through the runner HERE, before the transaction: SQLite holds its
     # write lock from the first statement of a transaction (IMMEDIATE), and a sandbox run must not hold it.
-    variants = load_variants(attempt)
+    # On the production profile they are not generated here at all: a grading worker makes and grades them.
+    variants = load_variants(attempt, generate=web_generates_variants())
+    unprepared = any(isinstance(variant, VariantNotPrepared) for _, variant in variants.values())
     with transaction.atomic():
         locked = lock_attempt(attempt.pk)
         if locked.state == Attempt.SUBMITTED:
@@ -393,6 +396,8 @@ def _close(attempt: Attempt, *, user: Any = None, submitted_by: str, now: dateti
         # One write of the attempt row, under its lock since the start of this transaction.
         locked.save(update_fields=["state", "submitted_at", "submitted_by", "close_error", "close_failed_at",
                                    "score", "pending_count"])
+        if unprepared:
+            dispatch.send_safely_on_commit(dispatch.GRADE_UNPREPARED_RESPONSES, locked.pk)
         if actor is not None:
             audit.record(actor=actor, action=audit.ATTEMPT_FORCE_SUBMIT, course=locked.assessment.course_id,
                          target=locked, before=before,

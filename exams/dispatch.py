@@ -16,6 +16,7 @@ PREGENERATE_ASSESSMENT = "exams.pregenerate_assessment"
 REFRESH_STATISTICS = "exams.refresh_statistics"
 GROUP_ANSWERS = "exams.group_answers"
 PREPARE_ATTEMPT_VARIANTS = "exams.prepare_attempt_variants"
+GRADE_UNPREPARED_RESPONSES = "exams.grade_unprepared_responses"
 
 
 def send(task_name: str, *args: Any, **options: Any) -> None:
@@ -30,6 +31,18 @@ def send(task_name: str, *args: Any, **options: Any) -> None:
 def send_on_commit(task_name: str, *args: Any, **options: Any) -> None:
     """After the current transaction commits, so a worker never looks for a row that is not committed yet."""
     transaction.on_commit(lambda: send(task_name, *args, **options))
+
+
+def send_safely_on_commit(task_name: str, *args: Any) -> None:
+    """After commit, and a broker that is down only logs: what was committed stands, and a sweep
+    (exams.redispatch_stalled_grading) sends the work again."""
+    def send_or_log() -> None:
+        try:
+            send(task_name, *args)
+        except Exception as error:
+            logger.warning("%s%r not sent (%s: %s); the redispatch sweep will send it", task_name, args,
+                           type(error).__name__, error)
+    transaction.on_commit(send_or_log)
 
 
 def send_code_grading(response_id: int) -> bool:

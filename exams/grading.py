@@ -16,7 +16,7 @@ from exams import audit, clock, dispatch
 from exams.access import is_course_staff
 from exams.locks import lock_attempt, locked_responses
 from exams.models import Attempt, Response
-from exams.questions import unavailable_question
+from exams.questions import preparing_question, unavailable_question
 from quizbank.checking import CheckResult, check
 from quizbank.models import Template, TemplateVersion, Variant
 from quizbank.spec import Problem, TemplateError
@@ -107,17 +107,66 @@ def _fetch_variant(version: TemplateVersion, seed: int) -> Variant | Exception:
         return error
 
 
-def load_variants(attempt: Attempt) -> dict[int, tuple[TemplateVersion, Variant | Exception]]:
+class VariantNotPrepared(TemplateError):
+    """A variant a web process of the production profile may not generate (that would run template code and
+    start a runner pool in it): the response waits in ERROR with this reason until a grading worker makes
+    the variant and grades it (`grade_unprepared_responses`)."""
+
+
+NOT_PREPARED = "the question was not prepared before the submit; a grading worker prepares and grades it"
+
+
+def web_generates_variants() -> bool:
+    """settings.QUIZ_PAGE_GENERATES_VARIANTS: on (the embedded profile) a page or a submit generates a missing
+    variant where it runs; off (the production profile) only workers run template code."""
+    return getattr(settings, "QUIZ_PAGE_GENERATES_VARIANTS", True)
+
+
+def load_variants(attempt: Attempt, *, generate: bool = True) -> dict[int, tuple[TemplateVersion, Variant | Exception]]:
     """Every slot's template version and variant (or the TemplateError that stops it), by slot id. Call it
     BEFORE opening the transaction that grades: a cache miss runs the sandbox, and SQLite (transaction_mode
-    IMMEDIATE) holds its write lock for the whole transaction, so no other student could save meanwhile."""
+    IMMEDIATE) holds its write lock for the whole transaction, so no other student could save meanwhile.
+    `generate=False`: a variant not stored yet is VariantNotPrepared, and nothing runs here."""
     from quizbank import services as bank
 
     slots = list(attempt.slots.select_related("template_version"))
     stored = bank.stored_variants((slot.template_version_id, slot.seed) for slot in slots)  # one query, not one per slot
-    return {slot.pk: (slot.template_version, stored.get((slot.template_version_id, slot.seed))
-                      or _fetch_variant(slot.template_version, slot.seed))
-            for slot in slots}
+
+    def variant(slot: Any) -> Variant | Exception:
+        found = stored.get((slot.template_version_id, slot.seed))
+        if found is not None:
+            return found
+        if not generate:
+            return VariantNotPrepared(Problem("grading", NOT_PREPARED), seed=slot.seed)
+        return _fetch_variant(slot.template_version, slot.seed)
+
+    return {slot.pk: (slot.template_version, variant(slot)) for slot in slots}
+
+
+def grade_unprepared_responses(attempt_id: int, now: datetime | None = None) -> int:
+    """Grading worker: make the variants a submit found missing (batched, as pre-generation does) and grade
+    the responses that wait for them, each once: only responses still in ERROR for that reason are taken,
+    under the attempt's lock. Raises RunnerUnavailable so the task retries. Returns how many were graded."""
+    from exams.assembly import prepare_attempt_variants
+    from quizbank.engine import RunnerUnavailable
+
+    waiting = Q(grading_state=Response.ERROR, grading_error__startswith=f"{VariantNotPrepared.__name__}:")
+    if not Response.objects.filter(waiting, attempt_id=attempt_id).exists():
+        return 0
+    prepare_attempt_variants(attempt_id)
+    variants = load_variants(Attempt.objects.get(pk=attempt_id))
+    unavailable = next((variant for _, variant in variants.values() if isinstance(variant, RunnerUnavailable)), None)
+    if unavailable is not None:
+        raise unavailable
+    now = now or clock.now()
+    with transaction.atomic():
+        lock_attempt(attempt_id)
+        responses = list(locked_responses(waiting, attempt_id=attempt_id).select_related("slot"))
+        checked = [response for response in responses
+                   if _check_into(response, variants[response.slot_id][1], variants[response.slot_id][0], now)]
+        _store_grades(checked)
+        _refresh_locked(attempt_id)
+    return len(checked)
 
 
 def _check_with(variant: Variant | Exception, version: TemplateVersion, text: str) -> CheckResult:
@@ -491,24 +540,32 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
     slots = list(attempt.slots.select_related("template_version", "response").defer("template_version__spec")
                  .order_by("position"))
     stored = bank.stored_variants((slot.template_version_id, slot.seed) for slot in slots)  # one query for all
+    generate = web_generates_variants()
     for slot in slots:
         try:
-            variant = stored.get((slot.template_version_id, slot.seed)) or bank.variant_for(slot.template_version,
-                                                                                             slot.seed)
+            variant = stored.get((slot.template_version_id, slot.seed))
+            if variant is None and not generate:  # a worker is making it (grade_unprepared_responses)
+                items.append(_review_item(slot, preparing_question(slot.qtype), {}, results, answers))
+                continue
+            variant = variant or bank.variant_for(slot.template_version, slot.seed)
             public, key = variant.public, variant.key
         except Exception as error:  # a broken template or a runner outage must not take the results page down
             logger.warning("review of attempt %s slot %s: %s", attempt.pk, slot.position, error_reason(error))
             public, key = unavailable_question(slot.qtype), {}
-        response = slot.response
-        items.append(ReviewItem(
-            slot_id=slot.pk, position=slot.position, qtype=slot.qtype, public=public, text=response.text,
-            score=response.score if results else None, valid=response.valid if results else True,
-            feedback=response.feedback if results else "",
-            feedback_data=response.feedback_data if results else {},
-            grading_state=response.grading_state if results else "",
-            correct_answer=_correct_answer_text(public, key) if answers and key else None,
-            explanation_html=key.get("explanation_html") if answers else None,
-            model_answer_html=model_answer_html(key) if answers and public.get("answer_format") == "manual" else None,
-        ))
+        items.append(_review_item(slot, public, key, results, answers))
     return AttemptReview(results, answers, attempt.score if results else None,
                          attempt.pending_count if results else 0, items)
+
+
+def _review_item(slot: Any, public: dict[str, Any], key: dict[str, Any], results: bool, answers: bool) -> ReviewItem:
+    response = slot.response
+    return ReviewItem(
+        slot_id=slot.pk, position=slot.position, qtype=slot.qtype, public=public, text=response.text,
+        score=response.score if results else None, valid=response.valid if results else True,
+        feedback=response.feedback if results else "",
+        feedback_data=response.feedback_data if results else {},
+        grading_state=response.grading_state if results else "",
+        correct_answer=_correct_answer_text(public, key) if answers and key else None,
+        explanation_html=key.get("explanation_html") if answers else None,
+        model_answer_html=model_answer_html(key) if answers and public.get("answer_format") == "manual" else None,
+    )

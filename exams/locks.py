@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from exams.models import Attempt, Response
 
@@ -28,10 +28,10 @@ def lock_attempt(attempt_id: int) -> Attempt:
     return Attempt.objects.select_for_update(of=("self",), no_key=True).get(pk=attempt_id)
 
 
-def locked_responses(**filters: Any) -> QuerySet[Response]:
+def locked_responses(*conditions: Q, **filters: Any) -> QuerySet[Response]:
     """Responses locked by primary key order, whatever else the caller joins for reading
     (FOR NO KEY UPDATE OF exams_response)."""
-    return Response.objects.select_for_update(of=("self",), no_key=True).filter(**filters).order_by("pk")
+    return Response.objects.select_for_update(of=("self",), no_key=True).filter(*conditions, **filters).order_by("pk")
 
 
 def lock_student(student_id: int) -> None:

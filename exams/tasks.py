@@ -34,6 +34,16 @@ def grade_code_response(self, response_id: int) -> bool:
     return graded
 
 
+@shared_task(acks_late=True, name="exams.grade_unprepared_responses", ignore_result=True, max_retries=20,
+             autoretry_for=(RunnerUnavailable,), retry_backoff=5, retry_backoff_max=300, retry_jitter=True)
+def grade_unprepared_responses(attempt_id: int) -> int:
+    """Routed to the `grading` queue (settings): a submit found variants missing and, on the production
+    profile, left them to a worker (exams.grading.grade_unprepared_responses)."""
+    from exams.grading import grade_unprepared_responses as grade
+
+    return grade(attempt_id)
+
+
 @shared_task(acks_late=True, name="exams.auto_submit_expired", ignore_result=True)
 def auto_submit_expired() -> int:
     from exams.attempts import expire_overdue_attempts
@@ -63,7 +73,28 @@ def redispatch_stalled_grading() -> int:
     stalled = list(Response.objects.filter(waiting | Q(grading_state=Response.GRADING, grading_claimed_at__lt=cutoff))
                    .order_by("pk").values_list("pk", flat=True)[:500])
     Response.objects.filter(pk__in=stalled, grading_state=Response.QUEUED).update(grading_claimed_at=now)
-    return sum(send_code_grading(response_id) for response_id in stalled)
+    sent = sum(send_code_grading(response_id) for response_id in stalled)
+    return sent + _redispatch_unprepared(cutoff)
+
+
+def _redispatch_unprepared(cutoff) -> int:
+    """Attempts submitted before `cutoff` with answers still waiting for a variant (their message was lost, or
+    the broker was down at submit): sent again; the task takes only what still waits, so a duplicate is harmless."""
+    from exams.dispatch import GRADE_UNPREPARED_RESPONSES, send
+    from exams.grading import VariantNotPrepared
+    from exams.models import Response
+
+    attempt_ids = list(Response.objects.filter(
+        grading_state=Response.ERROR, grading_error__startswith=f"{VariantNotPrepared.__name__}:",
+        attempt__submitted_at__lt=cutoff).order_by().values_list("attempt_id", flat=True).distinct()[:500])
+    sent = 0
+    for attempt_id in attempt_ids:
+        try:
+            send(GRADE_UNPREPARED_RESPONSES, attempt_id)
+            sent += 1
+        except Exception as error:  # the broker is still down: the next sweep tries again
+            logger.warning("attempt %s: unprepared answers not re-sent (%s)", attempt_id, error)
+    return sent
 
 
 @shared_task(acks_late=True, name="exams.regrade_template")

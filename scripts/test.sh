@@ -29,7 +29,7 @@ if reachable 127.0.0.1 5432 && reachable 127.0.0.1 6379; then
   DJANGO_CACHE_URL=${TEST_CACHE_URL:-redis://127.0.0.1:6379/14} \
   DLQUIZ_PRODUCTION_LANE=1 \
     $PY -m pytest -p no:cacheprovider -m "not browser" "$@" \
-      tests/test_production_lane.py tests/test_production_faults.py tests/test_production_web_worker_killed.py tests/test_production_two_workers.py tests/test_production_load_small.py tests/test_production_load_through_proxy.py tests/test_redis_cache_client.py tests/test_start_path_efficiency.py tests/test_submit_and_result_efficiency.py tests/test_runner_fair_use.py tests/test_template_versioning.py tests/test_template_admin.py \
+      tests/test_production_lane.py tests/test_production_faults.py tests/test_production_web_worker_killed.py tests/test_production_two_workers.py tests/test_production_load_small.py tests/test_production_load_through_proxy.py tests/test_redis_cache_client.py tests/test_start_path_efficiency.py tests/test_submit_and_result_efficiency.py tests/test_submit_leaves_missing_variants_to_a_worker.py tests/test_runner_fair_use.py tests/test_template_versioning.py tests/test_template_admin.py \
       tests/test_exams_*.py tests/test_views_*.py tests/test_security_web.py
 else
   echo "== lane 2 skipped: PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) is not reachable"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 
 import pytest
 
-from exams import clock
+from exams import clock, dispatch
 from exams.models import Assessment, Course, GradeCategory, Membership
 from exams.roster import enroll
 from quizbank import services as bank
@@ -130,3 +130,20 @@ def fast_passwords(settings):
 @pytest.fixture
 def classroom(db, fast_passwords) -> Classroom:
     return build_classroom()
+
+
+@pytest.fixture
+def production_profile(settings):
+    """Web processes run no template code (settings.QUIZ_PAGE_GENERATES_VARIANTS off), on an empty cache."""
+    from django.core.cache import cache
+
+    settings.QUIZ_PAGE_GENERATES_VARIANTS = False
+    cache.clear()
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[str, tuple]]:
+    """The tasks sent to the broker (none runs: no worker in this lane; a test may play the worker)."""
+    calls: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(dispatch, "send", lambda name, *args, **options: calls.append((name, args)))
+    return calls

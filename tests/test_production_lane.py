@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from exams import attempts
-from exams.models import Assessment, Course, Membership, Response
+from exams.models import Assessment, Attempt, Course, Membership, Response
 from exams.roster import enroll
 from quizbank import services
 from tests.conftest import make_user
@@ -110,3 +110,23 @@ def test_a_quiz_page_that_was_not_pregenerated_waits_for_a_real_worker_to_make_i
     assert all(question.public["kind"] == "preparing" for question in shown)  # nothing was generated here
     wait_for(lambda: attempts.questions_ready(attempt))
     assert {question.public["kind"] for question in attempts.attempt_questions(attempt)} == {"completion", "short"}
+
+
+def test_a_submit_of_questions_never_prepared_is_graded_by_a_real_worker_not_the_web_process(
+        celery_worker_process, settings):
+    from django.core.cache import cache
+
+    settings.QUIZ_PAGE_GENERATES_VARIANTS = False  # the production profile: no template code in the web process
+    cache.clear()
+    student, attempt = started_attempt("UNPREP", COMPLETION, SOFTMAX_SHORT)
+    slots = {slot.template.slug: slot.pk for slot in attempt.slots.select_related("template")}
+    attempts.autosave(attempt, slots[COMPLETION.slug], "return torch.clamp(x, min=0)", user=student)
+    attempts.autosave(attempt, slots[SOFTMAX_SHORT.slug], "abc", user=student)
+    submitted = attempts.submit_attempt(attempt, user=student)
+    assert submitted.pending_count == 2  # nothing could be checked here: no variant, and none made here
+    graded = wait_for(lambda: Response.objects.filter(slot_id=slots[COMPLETION.slug],
+                                                      grading_state=Response.GRADED).first())
+    assert graded.score == 1.0
+    short = Response.objects.get(slot_id=slots[SOFTMAX_SHORT.slug])
+    assert (short.grading_state, short.valid, short.score) == (Response.GRADED, False, 0.0)
+    assert wait_for(lambda: Attempt.objects.filter(pk=attempt.pk, pending_count=0).first()).score == 0.5

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.core.cache import cache
 from django.test import Client
 
@@ -15,22 +14,10 @@ from exams.assembly import prepare_attempt_variants
 from exams.models import Attempt
 from quizbank.models import Variant
 from quizbank.services import save_spec
-from tests.exams_personas import build_bank, classroom, fast_passwords, make_assessment, runner_calls  # noqa: F401
+from tests.exams_personas import (  # noqa: F401 - fixtures
+    build_bank, classroom, fast_passwords, make_assessment, production_profile, runner_calls, sent,
+)
 from tests.specs import SOFTMAX_SHORT, edited
-
-
-@pytest.fixture
-def production_profile(settings):
-    settings.QUIZ_PAGE_GENERATES_VARIANTS = False
-    cache.clear()
-
-
-@pytest.fixture
-def sent(monkeypatch) -> list[tuple[str, tuple]]:
-    """The tasks sent to the broker (none runs: no worker in this lane)."""
-    calls: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(dispatch, "send", lambda name, *args, **options: calls.append((name, args)))
-    return calls
 
 
 def _started(classroom, count: int = 3) -> tuple[Client, Attempt]:
