@@ -380,14 +380,18 @@ def release_assessment(assessment: Assessment, *, results: str, results_at: date
             return current
         raise AuthoringError([f"Unknown choice for the {what}: {choice!r}."])
 
-    results_when = resolve(results, results_at, assessment.results_released_at, "results")
-    answers_when = resolve(answers, answers_at, assessment.answers_released_at, "answers")
-    if results == HIDE:
-        answers_when = None
-    elif answers_when is not None and (results_when is None or answers_when < results_when):
-        results_when = answers_when
-    return releases.set_release(assessment, results_released_at=results_when, answers_released_at=answers_when,
-                                by=by)
+    with transaction.atomic():
+        # "keep" keeps what is stored now, under the row's lock: not what this caller's copy (loaded when the
+        # form was shown) says, which another instructor's release may have changed since.
+        current = Assessment.objects.select_for_update(no_key=True).get(pk=assessment.pk)
+        results_when = resolve(results, results_at, current.results_released_at, "results")
+        answers_when = resolve(answers, answers_at, current.answers_released_at, "answers")
+        if results == HIDE:
+            answers_when = None
+        elif answers_when is not None and (results_when is None or answers_when < results_when):
+            results_when = answers_when
+        return releases.set_release(current, results_released_at=results_when, answers_released_at=answers_when,
+                                    by=by)
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,16 @@ def test_hiding_the_results_hides_the_answers(classroom, frozen_clock):
     assert not state.results_released and not state.answers_released
 
 
+def test_keep_keeps_what_another_instructor_released_since_the_form_was_loaded(classroom, frozen_clock):
+    quiz = make_assessment(classroom.course, "Quiz 1")
+    form_copy = Assessment.objects.get(pk=quiz.pk)  # this instructor's page, loaded before the other's release
+    authoring.release_assessment(quiz, results="now", answers="keep", by=classroom.instructor)
+    saved = authoring.release_assessment(form_copy, results="keep", answers="at", answers_at=T0 + timedelta(days=2),
+                                         by=classroom.instructor)
+    assert saved.results_released_at == T0 and saved.answers_released_at == T0 + timedelta(days=2)
+    assert Assessment.objects.get(pk=quiz.pk).results_released_at == T0
+
+
 def test_a_release_at_a_future_time_is_scheduled_not_released(classroom, frozen_clock):
     quiz = make_assessment(classroom.course, "Quiz 1")
     saved = authoring.release_assessment(quiz, results="at", results_at=T0 + timedelta(hours=2), answers="keep",
