@@ -50,6 +50,7 @@ from exams.session_idle import LAST_SEEN_KEY  # noqa: E402
 
 def prepared_quiz(students: int, title: str) -> tuple[Assessment, list]:
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # the production profile's hashed names
     if not Course.objects.filter(code="CSCI4701").exists():
         call_command("import_templates", str(ROOT / "bank"), "--no-run", verbosity=0)
         call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))

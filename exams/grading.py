@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=5)
 # What the student reads for an answer whose automatic grading failed; the reason is for staff only.
 ERROR_FEEDBACK = "This answer could not be graded automatically; your instructor has been told."
+WAITING_FEEDBACK = "This answer is being graded; its score appears here in a moment."
 MAX_ERROR_CHARS = 2000
 
 
@@ -177,7 +178,9 @@ def _check_with(variant: Variant | Exception, version: TemplateVersion, text: st
 
 
 def _error_fields(version: TemplateVersion | None, error: BaseException) -> dict[str, Any]:
-    return {"grading_state": Response.ERROR, "score": None, "valid": True, "feedback": ERROR_FEEDBACK,
+    # An answer waiting for its variant has not failed: the student reads that it is being graded.
+    feedback = WAITING_FEEDBACK if isinstance(error, VariantNotPrepared) else ERROR_FEEDBACK
+    return {"grading_state": Response.ERROR, "score": None, "valid": True, "feedback": feedback,
             "feedback_data": {}, "grading_error": error_reason(error), "graded_version": version,
             "graded_at": None, "graded_by": None, "grading_claimed_at": None}
 
@@ -545,7 +548,7 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
         try:
             variant = stored.get((slot.template_version_id, slot.seed))
             if variant is None and not generate:  # a worker is making it (grade_unprepared_responses)
-                items.append(_review_item(slot, preparing_question(slot.qtype), {}, results, answers))
+                items.append(_review_item(slot, preparing_question(slot.qtype, submitted=True), {}, results, answers))
                 continue
             variant = variant or bank.variant_for(slot.template_version, slot.seed)
             public, key = variant.public, variant.key

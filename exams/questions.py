@@ -14,9 +14,12 @@ def unavailable_question(qtype: str) -> dict[str, Any]:
 
 
 PREPARING_TEXT = "This question is being prepared. It appears here in a moment; your other answers are saved as usual."
+# On a results page (the attempt is submitted: nothing more is saved).
+PREPARING_REVIEW_TEXT = "This question is being prepared; it appears here, with its grade, in a moment."
 
 
-def preparing_question(qtype: str) -> dict[str, Any]:
+def preparing_question(qtype: str, *, submitted: bool = False) -> dict[str, Any]:
+    text = PREPARING_REVIEW_TEXT if submitted else PREPARING_TEXT
     return {"kind": "preparing", "qtype": qtype, "answer_format": "preparing", "title": "Question being prepared",
-            "stem_md": PREPARING_TEXT, "stem_html": f"<p>{PREPARING_TEXT}</p>",
+            "stem_md": text, "stem_html": f"<p>{text}</p>",
             "program": "", "program_html": "", "preparing": True}

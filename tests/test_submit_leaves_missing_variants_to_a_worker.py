@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from exams import attempts, clock, dispatch
-from exams.grading import NOT_PREPARED, grade_unprepared_responses
+from exams.grading import ERROR_FEEDBACK, NOT_PREPARED, WAITING_FEEDBACK, grade_unprepared_responses
 from exams.models import Assessment, Attempt, Response
 from exams.tasks import redispatch_stalled_grading
 from quizbank.models import Variant
@@ -49,6 +49,7 @@ def test_a_submit_runs_no_template_code_and_leaves_the_answers_waiting_with_the_
     assert submitted.state == Attempt.SUBMITTED and submitted.pending_count == 2
     for response in submitted.responses.all():
         assert response.grading_state == Response.ERROR and NOT_PREPARED in response.grading_error
+        assert response.feedback == WAITING_FEEDBACK  # what the student reads: not a failure
     assert sent == [(dispatch.GRADE_UNPREPARED_RESPONSES, (attempt.pk,))]
 
 
@@ -72,7 +73,9 @@ def test_the_results_page_shows_the_waiting_question_as_being_prepared_and_runs_
     client = Client()
     client.force_login(classroom.student)
     page = client.get(f"/attempts/{attempt.pk}/")
-    assert page.status_code == 200 and page.content.decode().count("being prepared") == 2
+    html = page.content.decode()
+    assert page.status_code == 200 and html.count("being prepared; it appears here, with its grade") == 2
+    assert html.count(WAITING_FEEDBACK) == 2 and ERROR_FEEDBACK not in html
     assert runner_calls == []
 
 
