@@ -67,6 +67,9 @@ class AttemptReview:
     score: float | None
     pending_count: int
     items: list[ReviewItem]
+    # Answers a machine is grading now (the runner, or a worker making the variant): the page refreshes for them.
+    # Answers waiting for a person are pending too, but may wait for days: no refresh for those.
+    machine_pending: int = 0
 
 
 def stale_claim() -> timedelta:
@@ -556,8 +559,15 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
             logger.warning("review of attempt %s slot %s: %s", attempt.pk, slot.position, error_reason(error))
             public, key = unavailable_question(slot.qtype), {}
         items.append(_review_item(slot, public, key, results, answers))
+    machine_pending = sum(1 for slot in slots if _graded_by_a_machine_soon(slot.response)) if results else 0
     return AttemptReview(results, answers, attempt.score if results else None,
-                         attempt.pending_count if results else 0, items)
+                         attempt.pending_count if results else 0, items, machine_pending)
+
+
+def _graded_by_a_machine_soon(response: Response) -> bool:
+    return response.grading_state in (Response.QUEUED, Response.GRADING) or (
+        response.grading_state == Response.ERROR
+        and response.grading_error.startswith(f"{VariantNotPrepared.__name__}:"))
 
 
 def _review_item(slot: Any, public: dict[str, Any], key: dict[str, Any], results: bool, answers: bool) -> ReviewItem:

@@ -105,3 +105,26 @@ def test_the_instructor_releases_results_and_the_student_sees_them(browser, live
     assert "Results released on" in page.locator("[data-release-status]").inner_text()
     assert page.locator(".result-score").count() == 1
     learner.close()
+
+
+def test_a_released_results_page_shows_a_code_grade_by_itself_once_the_runner_has_graded_it(
+        browser, live_server, course, student, bank):
+    from exams.grading import refresh_attempt_score
+    from exams.models import Response
+
+    quiz = make_quiz(course, slugs=["web-double", "web-pick"])
+    Assessment.objects.filter(pk=quiz.pk).update(results_released_at=quiz.opens_at)
+    attempt = attempt_service.submit_attempt(attempt_service.start_attempt(quiz, student), user=student)
+    waiting = attempt.responses.order_by("pk").first()
+    Response.objects.filter(pk=waiting.pk).update(grading_state=Response.QUEUED, score=None)  # the runner has it
+    refresh_attempt_score(attempt.pk)
+    learner = browser.new_context(base_url=live_server.url)
+    page = learner.new_page()
+    log_in(page, "sam")
+    page.goto(f"/attempts/{attempt.pk}/")
+    assert "1 answer still being graded" in page.locator("#grading-pending").inner_text()
+    Response.objects.filter(pk=waiting.pk).update(grading_state=Response.GRADED, score=1.0)  # ...and graded it
+    refresh_attempt_score(attempt.pk)
+    page.wait_for_url("**/?refresh=1", timeout=15_000)  # the page looked again by itself, after 5 s
+    assert page.locator("#grading-pending").count() == 0
+    learner.close()
