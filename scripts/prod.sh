@@ -108,9 +108,26 @@ else
   pids+=($!)
 fi
 
+# The address is printed once it answers (/healthz: the database through the pools), not while nginx would
+# still say 502 because the workers are booting.
+$PY - "http://$PUBLIC_BIND/healthz" <<'PY' || { echo "prod: $PUBLIC_BIND did not answer /healthz in 90 s (see $VAR/log)"; exit 1; }
+import sys, time, urllib.request
+deadline = time.monotonic() + 90
+while True:
+    try:
+        with urllib.request.urlopen(sys.argv[1], timeout=5) as answer:
+            if answer.status == 200:
+                break
+    except OSError:
+        pass
+    if time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.5)
+PY
+
 cat <<TXT
 
-  dlquiz (production profile) is running at  http://$PUBLIC_BIND/
+  dlquiz (production profile) is running at  http://$PUBLIC_BIND/  (health: /healthz)
   database $DATABASE_URL, broker $CELERY_BROKER_URL, cache $DJANGO_CACHE_URL
   logs: $VAR/log/{gunicorn,gunicorn-saves,nginx-error,celery-grading,celery-bulk,celery-beat}.log
   Stop with Ctrl-C.
