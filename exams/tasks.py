@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db.models import Q
 
 from quizbank.engine import RunnerUnavailable
 
@@ -57,7 +58,6 @@ def redispatch_stalled_grading() -> int:
     a worker killed with its prefetched messages unacknowledged) or whose worker died mid-grading (its claim
     is older than GRADING_STALE_CLAIM_SECONDS); the conditional claim makes a duplicate harmless.
     Returns how many were sent."""
-    from django.db.models import Q
 
     from exams import clock
     from exams.dispatch import send_code_grading
@@ -79,20 +79,27 @@ def redispatch_stalled_grading() -> int:
 
 def _redispatch_unprepared(cutoff) -> int:
     """Attempts submitted before `cutoff` with answers still waiting for a variant (their message was lost, or
-    the broker was down at submit): sent again; the task takes only what still waits, so a duplicate is harmless."""
+    the broker was down at submit): sent again, once per stale time (grading_claimed_at marks the last re-send,
+    as for queued code: a runner down for an hour must not have the sweep pile up messages); the task takes
+    only what still waits, so a duplicate is harmless."""
+    from exams import clock
     from exams.dispatch import GRADE_UNPREPARED_RESPONSES, send
     from exams.grading import VariantNotPrepared
     from exams.models import Response
 
-    attempt_ids = list(Response.objects.filter(
-        grading_state=Response.ERROR, grading_error__startswith=f"{VariantNotPrepared.__name__}:",
-        attempt__submitted_at__lt=cutoff).order_by().values_list("attempt_id", flat=True).distinct()[:500])
+    waiting = (Response.objects.filter(grading_state=Response.ERROR,
+                                       grading_error__startswith=f"{VariantNotPrepared.__name__}:",
+                                       attempt__submitted_at__lt=cutoff)
+               .filter(Q(grading_claimed_at__isnull=True) | Q(grading_claimed_at__lt=cutoff)))
+    attempt_ids = list(waiting.order_by().values_list("attempt_id", flat=True).distinct()[:500])
+    Response.objects.filter(pk__in=waiting.filter(attempt_id__in=attempt_ids).values("pk")).update(
+        grading_claimed_at=clock.now())
     sent = 0
     for attempt_id in attempt_ids:
         try:
             send(GRADE_UNPREPARED_RESPONSES, attempt_id)
             sent += 1
-        except Exception as error:  # the broker is still down: the next sweep tries again
+        except Exception as error:  # the broker is still down: a later sweep tries again
             logger.warning("attempt %s: unprepared answers not re-sent (%s)", attempt_id, error)
     return sent
 

@@ -94,6 +94,8 @@ def test_a_broker_down_at_submit_loses_nothing_and_the_sweep_sends_the_work_agai
     Attempt.objects.filter(pk=attempt.pk).update(submitted_at=clock.now() - timedelta(hours=1))
     redispatch_stalled_grading()
     assert later == [(dispatch.GRADE_UNPREPARED_RESPONSES, (attempt.pk,))]
+    redispatch_stalled_grading()  # the next minute's sweep: not again until a stale time has passed
+    assert len(later) == 1
 
 
 def test_the_embedded_profile_still_grades_at_once_in_the_submitting_process(classroom, settings):
