@@ -58,7 +58,6 @@ def redispatch_stalled_grading() -> int:
     a worker killed with its prefetched messages unacknowledged) or whose worker died mid-grading (its claim
     is older than GRADING_STALE_CLAIM_SECONDS); the conditional claim makes a duplicate harmless.
     Returns how many were sent."""
-
     from exams import clock
     from exams.dispatch import send_code_grading
     from exams.grading import stale_claim
