@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-ENDPOINT_ORDER = ["start page", "start", "quiz page", "stylesheet", "static file", "autosave", "submit", "result page"]
+ENDPOINT_ORDER = ["start page", "start", "quiz page", "stylesheet", "static file", "autosave", "submit", "result page",
+                  "result page refresh"]
 
 
 def demo_quiz(title: str) -> Any:

@@ -8,7 +8,7 @@ Each student, at their own moment within `start_seconds` of the start: the start
 page, its stylesheet and static files (a cold browser cache); then an autosave every `autosave_every`
 seconds (the first after a random delay) for `autosave_seconds`, sending `seq` as static/js/quiz.js does,
 and retrying a failed save with the same text and a higher seq; then all submit within `submit_seconds`,
-and load the result page.
+and load the result page, and load it again when it says to (code still being graded: static/js/result.js).
 """
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ from locust.exception import StopUser  # noqa: E402
 
 SLOT = re.compile(rb' data-slot="(\d+)"')
 ASSET = re.compile(rb'(?:href|src)="(/static/[^"]+)"')
+REFRESH = re.compile(rb'data-reload-after-ms="(\d+)" data-reload-url="([^"]+)"')
+MAX_RESULT_REFRESHES = 4
 PLAN: dict[str, Any] = {}
 RESULTS: dict[str, dict[str, Any]] = {}
 T0 = 0.0
@@ -109,7 +111,17 @@ class Student(FastHttpUser):
                 response.failure(f"status {response.status_code}")
                 return
             record["submitted"] = True
-        self.client.get(attempt_url, name="result page")
+        url, name = attempt_url, "result page"
+        for _ in range(MAX_RESULT_REFRESHES):  # as static/js/result.js: look again while code is being graded
+            with self.client.get(url, name=name, catch_response=True) as response:
+                found = REFRESH.search(response.content or b"")
+                if response.status_code != 200:
+                    response.failure(f"status {response.status_code}")
+                    return
+            if not found:
+                return
+            gevent.sleep(int(found.group(1)) / 1000)
+            url, name = attempt_url + found.group(2).decode(), "result page refresh"
 
     def _autosave(self, record: dict[str, Any], attempt_url: str, slots: list[int]) -> None:
         seq = int(time.time() * 1000) % 1_000_000 * 2_097_152  # as quiz.js: the tab's start, then a counter
