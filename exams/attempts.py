@@ -283,12 +283,15 @@ def unanswered_positions(attempt: Attempt) -> list[int]:
                 .order_by("slot__position").values_list("slot__position", flat=True))
 
 
-def autosave(attempt: Attempt, slot_id: int, text: str, *, user: Any, client_seq: int | None = None,
+def autosave(attempt: Attempt | int, slot_id: int, text: str, *, user: Any, client_seq: int | None = None,
              now: datetime | None = None) -> SaveResult:
     """Save one answer. Checks owner, state and deadline on the server; a refused save changes nothing, and a
-    save older than the one stored (`client_seq`) is ignored, so nothing already saved is ever lost."""
+    save older than the one stored (`client_seq`) is ignored, so nothing already saved is ever lost.
+    `attempt` may be its id (the autosave endpoint: the attempt is read once, locked, and only if it is the
+    user's, so nobody's saves can hold another student's row)."""
     now = now or clock.now()
-    if attempt.student_id != getattr(user, "pk", None):
+    attempt_id = attempt if isinstance(attempt, int) else attempt.pk
+    if not isinstance(attempt, int) and attempt.student_id != getattr(user, "pk", None):
         raise NotYourAttempt("No such attempt.")
     if len(text) > MAX_SAVED_CHARS:
         raise AttemptError(f"This answer is longer than {MAX_SAVED_CHARS} characters and was not saved.")
@@ -297,7 +300,10 @@ def autosave(attempt: Attempt, slot_id: int, text: str, *, user: Any, client_seq
     if problem := unstorable_text_problem(text):
         raise AttemptError(problem)
     with transaction.atomic():
-        locked = lock_attempt(attempt.pk)
+        try:
+            locked = lock_attempt(attempt_id, student_id=getattr(user, "pk", None))
+        except Attempt.DoesNotExist:
+            raise NotYourAttempt("No such attempt.") from None
         if locked.state != Attempt.IN_PROGRESS:
             raise AttemptClosed("This attempt has been submitted; answers can no longer change.")
         if is_overdue(locked, now):

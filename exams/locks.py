@@ -23,9 +23,11 @@ from django.db.models import Q, QuerySet
 from exams.models import Attempt, Response
 
 
-def lock_attempt(attempt_id: int) -> Attempt:
-    """The attempt row alone (FOR NO KEY UPDATE OF exams_attempt): one student's own row."""
-    return Attempt.objects.select_for_update(of=("self",), no_key=True).get(pk=attempt_id)
+def lock_attempt(attempt_id: int, *, student_id: int | None = None) -> Attempt:
+    """The attempt row alone (FOR NO KEY UPDATE OF exams_attempt): one student's own row. With `student_id`,
+    only if it is theirs (Attempt.DoesNotExist otherwise, and nothing is locked)."""
+    owner = {} if student_id is None else {"student_id": student_id}
+    return Attempt.objects.select_for_update(of=("self",), no_key=True).get(pk=attempt_id, **owner)
 
 
 def locked_responses(*conditions: Q, **filters: Any) -> QuerySet[Response]:

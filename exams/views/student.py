@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -125,10 +125,7 @@ def _quiz_page(request: HttpRequest, attempt: Attempt, remaining: int | None) ->
 @login_required
 @require_POST
 def autosave(request: HttpRequest, attempt_id: int) -> JsonResponse:
-    try:
-        attempt = attempt_for_student(request.user, attempt_id)
-    except Http404:
-        return _json({"ok": False, "error": "Not found."}, status=404)
+    # The attempt is not loaded here: the service reads it once, locked, and only if it is this student's.
     try:
         body = request.body
     except RequestDataTooBig:
@@ -138,7 +135,7 @@ def autosave(request: HttpRequest, attempt_id: int) -> JsonResponse:
     except AutosaveError as problem:
         return _json({"ok": False, "error": str(problem)}, status=400)
     try:
-        result = attempts.autosave(attempt, save.slot_id, save.text, user=request.user, client_seq=save.client_seq)
+        result = attempts.autosave(attempt_id, save.slot_id, save.text, user=request.user, client_seq=save.client_seq)
     except attempts.NotYourAttempt:
         return _json({"ok": False, "error": "Not found."}, status=404)
     except (attempts.AttemptClosed, attempts.DeadlinePassed) as refusal:
