@@ -3,18 +3,24 @@
 The database decides (without it nothing works): 200 when a query answers, 503 when it does not. The cache is
 reported but does not fail the check: with Redis away, autosave and submit still work (tests/
 test_production_faults.py), so taking the node out of rotation would turn a degraded service into none.
-No login, no session, no template: a probe every few seconds costs a query and a cache round trip."""
+
+Answered by the first middleware, before SecurityMiddleware and before anything asks for the host: a probe
+over plain HTTP to a node that redirects browsers to HTTPS (`DJANGO_HTTPS=1`), or one that names the node by
+its IP (not in ALLOWED_HOSTS), must still get the answer, not a 301 or a 400. It reports nothing but ok or
+unavailable. GET and HEAD; no session, no template: a probe every few seconds costs a query and a cache
+round trip."""
 from __future__ import annotations
 
+import json
 import logging
+from typing import Callable
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
+PATH = "/healthz"
 
 
 def _database() -> str:
@@ -37,8 +43,19 @@ def _cache() -> str:
         return "unavailable"
 
 
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+def health_report() -> tuple[dict[str, str], int]:
     report = {"database": _database(), "cache": _cache()}
-    return JsonResponse(report, status=200 if report["database"] == "ok" else 503)
+    return report, 200 if report["database"] == "ok" else 503
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info != PATH or request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        report, status = health_report()
+        response = HttpResponse(json.dumps(report), status=status, content_type="application/json")
+        response["Cache-Control"] = "no-store"
+        return response

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 PRODUCTION = env_bool("DLQUIZ_PRODUCTION", False)
 
 MIDDLEWARE = [
+    "config.health.HealthCheckMiddleware",  # first: a load balancer's probe needs no HTTPS redirect nor host
     "django.middleware.security.SecurityMiddleware",
     *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
     "csp.middleware.CSPMiddleware",

@@ -155,7 +155,8 @@ def grade_unprepared_responses(attempt_id: int, now: datetime | None = None) -> 
     from quizbank.engine import RunnerUnavailable
 
     waiting = Q(grading_state=Response.ERROR, grading_error__startswith=f"{VariantNotPrepared.__name__}:")
-    if not Response.objects.filter(waiting, attempt_id=attempt_id).exists():
+    # Marks this run (and each retry of it) alive, so the sweep does not send another while it works.
+    if not Response.objects.filter(waiting, attempt_id=attempt_id).update(grading_claimed_at=clock.now()):
         return 0
     prepare_attempt_variants(attempt_id)
     variants = load_variants(Attempt.objects.get(pk=attempt_id))
@@ -213,7 +214,14 @@ def _grade_one(response: Response, variant: Variant | Exception, version: Templa
 
 def _check_into(response: Response, variant: Variant | Exception, version: TemplateVersion, now: datetime) -> bool:
     """Check one answer and set the grade on `response` (not stored yet). When checking raises, the response
-    goes to ERROR (stored, with the reason for staff) and this returns False."""
+    goes to ERROR (stored, with the reason for staff) and this returns False. An answer whose variant is not
+    prepared is set waiting (ERROR with that reason, `grading_claimed_at` = when a worker was asked) and
+    returns True: it is stored with the batch, and it is no failure to log."""
+    if isinstance(variant, VariantNotPrepared):
+        for name, value in _error_fields(version, variant).items():
+            setattr(response, name, value)
+        response.grading_claimed_at = now
+        return True
     try:
         result = _check_with(variant, version, response.text)
         _apply_check(response, result, version, now)
@@ -550,8 +558,10 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
     for slot in slots:
         try:
             variant = stored.get((slot.template_version_id, slot.seed))
-            if variant is None and not generate:  # a worker is making it (grade_unprepared_responses)
-                items.append(_review_item(slot, preparing_question(slot.qtype, submitted=True), {}, results, answers))
+            if variant is None and not generate:  # never made here: a worker is making it, or it cannot be made
+                waiting = attempt.state != Attempt.SUBMITTED or _graded_by_a_machine_soon(slot.response)
+                stand_in = preparing_question(slot.qtype, submitted=True) if waiting else unavailable_question(slot.qtype)
+                items.append(_review_item(slot, stand_in, {}, results, answers))
                 continue
             variant = variant or bank.variant_for(slot.template_version, slot.seed)
             public, key = variant.public, variant.key

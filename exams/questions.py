@@ -15,7 +15,7 @@ def unavailable_question(qtype: str) -> dict[str, Any]:
 
 PREPARING_TEXT = "This question is being prepared. It appears here in a moment; your other answers are saved as usual."
 # On a results page (the attempt is submitted: nothing more is saved).
-PREPARING_REVIEW_TEXT = "This question is being prepared; it appears here, with its grade, in a moment."
+PREPARING_REVIEW_TEXT = "This question is being prepared; it appears here in a moment."
 
 
 def preparing_question(qtype: str, *, submitted: bool = False) -> dict[str, Any]:

@@ -77,18 +77,18 @@ def redispatch_stalled_grading() -> int:
 
 
 def _redispatch_unprepared(cutoff) -> int:
-    """Attempts submitted before `cutoff` with answers still waiting for a variant (their message was lost, or
-    the broker was down at submit): sent again, once per stale time (grading_claimed_at marks the last re-send,
-    as for queued code: a runner down for an hour must not have the sweep pile up messages); the task takes
-    only what still waits, so a duplicate is harmless."""
+    """Attempts with answers still waiting for a variant whose worker was last asked before `cutoff` (the
+    message was lost, or the broker was down at submit): sent again, once per stale time (a runner down for an
+    hour, the task retrying, must not have the sweep pile up messages); the task takes only what still waits,
+    so a duplicate is harmless."""
     from exams import clock
     from exams.dispatch import GRADE_UNPREPARED_RESPONSES, send
     from exams.grading import VariantNotPrepared
     from exams.models import Response
 
+    # grading_claimed_at: when a worker was last asked (the submit, a re-send, each run of the task itself).
     waiting = (Response.objects.filter(grading_state=Response.ERROR,
-                                       grading_error__startswith=f"{VariantNotPrepared.__name__}:",
-                                       attempt__submitted_at__lt=cutoff)
+                                       grading_error__startswith=f"{VariantNotPrepared.__name__}:")
                .filter(Q(grading_claimed_at__isnull=True) | Q(grading_claimed_at__lt=cutoff)))
     attempt_ids = list(waiting.order_by().values_list("attempt_id", flat=True).distinct()[:500])
     Response.objects.filter(pk__in=waiting.filter(attempt_id__in=attempt_ids).values("pk")).update(

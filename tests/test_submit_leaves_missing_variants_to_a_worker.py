@@ -12,6 +12,7 @@ from django.test import Client
 from exams import attempts, clock, dispatch
 from exams.grading import ERROR_FEEDBACK, NOT_PREPARED, WAITING_FEEDBACK, grade_unprepared_responses
 from exams.models import Assessment, Attempt, Response
+from exams.questions import PREPARING_REVIEW_TEXT, UNAVAILABLE_TEXT
 from exams.tasks import redispatch_stalled_grading
 from quizbank.models import Variant
 from quizbank.services import variant_for
@@ -63,6 +64,25 @@ def test_the_worker_makes_the_variants_and_grades_each_waiting_answer_once(class
     assert grade_unprepared_responses(attempt.pk) == 0  # a duplicate message changes nothing
 
 
+def test_two_workers_with_the_same_message_grade_each_answer_once(classroom, production_profile, sent, monkeypatch):
+    from exams import assembly
+
+    attempt = _answered_but_never_prepared(classroom, _quiz(classroom))
+    attempts.submit_attempt(attempt, user=classroom.student)
+    real_prepare, other_started, graded_by_the_other = assembly.prepare_attempt_variants, [], []
+
+    def the_other_worker_finishes_meanwhile(attempt_id):  # both passed the first check; the other is quicker
+        made = real_prepare(attempt_id)
+        if not other_started:
+            other_started.append(True)
+            graded_by_the_other.append(grade_unprepared_responses(attempt_id))
+        return made
+
+    monkeypatch.setattr(assembly, "prepare_attempt_variants", the_other_worker_finishes_meanwhile)
+    assert grade_unprepared_responses(attempt.pk) == 0 and graded_by_the_other == [2]
+    assert Attempt.objects.get(pk=attempt.pk).pending_count == 0
+
+
 def test_the_results_page_shows_the_waiting_question_as_being_prepared_and_runs_no_template_code(
         classroom, production_profile, sent, runner_calls):
     quiz = _quiz(classroom)
@@ -74,9 +94,26 @@ def test_the_results_page_shows_the_waiting_question_as_being_prepared_and_runs_
     client.force_login(classroom.student)
     page = client.get(f"/attempts/{attempt.pk}/")
     html = page.content.decode()
-    assert page.status_code == 200 and html.count("being prepared; it appears here, with its grade") == 2
+    assert page.status_code == 200 and html.count(PREPARING_REVIEW_TEXT) == 2
     assert html.count(WAITING_FEEDBACK) == 2 and ERROR_FEEDBACK not in html
+    assert 'data-reload-after-ms="5000"' in html  # and it looks again by itself
     assert runner_calls == []
+
+
+def test_a_question_that_could_not_be_made_is_shown_unavailable_and_the_page_stops_waiting(
+        classroom, production_profile, sent):
+    quiz = _quiz(classroom)
+    attempt = _answered_but_never_prepared(classroom, quiz)
+    attempts.submit_attempt(attempt, user=classroom.student)
+    # The worker ran and the template failed for this seed: a real grading error, no variant stored.
+    Response.objects.filter(attempt=attempt).update(grading_error="TemplateError: [generate] line 3: boom",
+                                                    feedback=ERROR_FEEDBACK)
+    Assessment.objects.filter(pk=quiz.pk).update(results_released_at=clock.now() - timedelta(minutes=1))
+    client = Client()
+    client.force_login(classroom.student)
+    html = client.get(f"/attempts/{attempt.pk}/").content.decode()
+    assert html.count(UNAVAILABLE_TEXT) == 2 and PREPARING_REVIEW_TEXT not in html
+    assert "data-reload-after-ms" not in html
 
 
 def test_a_broker_down_at_submit_loses_nothing_and_the_sweep_sends_the_work_again(
@@ -91,7 +128,7 @@ def test_a_broker_down_at_submit_loses_nothing_and_the_sweep_sends_the_work_agai
         assert attempts.submit_attempt(attempt, user=classroom.student).state == Attempt.SUBMITTED
     later: list[tuple[str, tuple]] = []
     monkeypatch.setattr(dispatch, "send", lambda name, *args, **options: later.append((name, args)))
-    Attempt.objects.filter(pk=attempt.pk).update(submitted_at=clock.now() - timedelta(hours=1))
+    Response.objects.filter(attempt=attempt).update(grading_claimed_at=clock.now() - timedelta(hours=1))
     redispatch_stalled_grading()
     assert later == [(dispatch.GRADE_UNPREPARED_RESPONSES, (attempt.pk,))]
     redispatch_stalled_grading()  # the next minute's sweep: not again until a stale time has passed
