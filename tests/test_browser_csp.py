@@ -14,7 +14,7 @@ from django.urls import reverse
 from exams.models import Attempt, Response
 from quizbank.services import save_spec
 from quizbank.spec import TemplateSpec
-from tests.test_browser_quiz import _db, browser, context, log_in  # noqa: F401 - fixtures
+from tests.test_browser_quiz import _db, browser, context, log_in, wait_for_quiz  # noqa: F401 - fixtures
 from tests.web_fixtures import *  # noqa: F403
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def test_a_hostile_stem_runs_nothing_for_the_student_and_the_quiz_still_works_un
     log_in(page, "sam")
     page.goto(f"/assessments/{quiz.pk}/")
     page.click("text=Start Quiz 1")
-    page.wait_for_selector("#quiz")
+    wait_for_quiz(page)
     page.wait_for_function("() => document.documentElement.dataset.mathReady === 'yes'")
     assert page.locator(".stem .katex").count() > 0  # $x^2$ typeset by KaTeX
     assert page.locator(".CodeMirror").count() == 1
@@ -114,7 +114,7 @@ def test_a_hostile_stem_runs_nothing_for_the_student_and_the_quiz_still_works_un
     wait_for(lambda: Response.objects.get(slot=hostile).text == "Squares grow faster than x.")
     reloaded = page.reload()
     assert_policy_header(reloaded)
-    page.wait_for_selector("#quiz")
+    wait_for_quiz(page)
     assert page.locator(f"#answer-{hostile.pk}").input_value() == "Squares grow faster than x."
     assert_nothing_ran(page)
     assert watch.violations() == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from exams.models import Attempt, Response
-from tests.test_browser_quiz import CHROMIUM, _db, browser, context, log_in  # noqa: F401  (fixtures)
+from tests.test_browser_quiz import CHROMIUM, _db, browser, context, log_in, wait_for_quiz  # noqa: F401  (fixtures)
 from tests.web_fixtures import *  # noqa: F403
 
 pytestmark = [
@@ -24,7 +24,7 @@ def open_quiz(context, course, slugs: list[str]):
     log_in(page, "sam")
     page.goto(f"/assessments/{quiz.pk}/")
     page.click("text=Start Quiz 1")
-    page.wait_for_selector("#quiz")
+    wait_for_quiz(page)
     return page, Attempt.objects.get(assessment=quiz)
 
 
@@ -52,7 +52,7 @@ def test_an_unreadable_number_is_flagged_at_the_field_and_in_the_submit_dialog_u
     assert Response.objects.get(slot=double).text == "abc"  # saved all the same
 
     page.reload()
-    page.wait_for_selector("#quiz")
+    wait_for_quiz(page)
     assert feedback.inner_text().startswith(UNREADABLE)  # from the server, on load
 
     page.click("#submit-button")

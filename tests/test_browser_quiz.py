@@ -84,6 +84,13 @@ def log_in(page, username: str) -> None:
     page.wait_for_url(re.compile(r".*/$"))
 
 
+def wait_for_quiz(page) -> None:
+    """The quiz page is there and its script has run: `#quiz` alone is in the DOM before the deferred scripts
+    have set up saving (a test that typed then raced quiz.js, and lost once in CI)."""
+    page.wait_for_selector("#quiz")
+    page.wait_for_function("() => window.dlquiz !== undefined && window.dlquiz.questions !== undefined")
+
+
 def global_status(page):
     return page.locator("#global-save-status")
 

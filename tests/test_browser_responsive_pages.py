@@ -14,7 +14,9 @@ from exams import clock
 from exams.models import Attempt, Response
 from quizbank.services import save_spec
 from quizbank.spec import TemplateSpec
-from tests.test_browser_quiz import CHROMIUM, TIMEOUT_MS, _db, browser, context, log_in  # noqa: F401 (fixtures)
+from tests.test_browser_quiz import (  # noqa: F401 (fixtures)
+    CHROMIUM, TIMEOUT_MS, _db, browser, context, log_in, wait_for_quiz,
+)
 from tests.web_fixtures import *  # noqa: F403
 
 pytestmark = [
@@ -87,7 +89,7 @@ def test_the_quiz_and_result_pages_fit_a_phone_and_a_laptop_with_wide_tables_and
         context, student, wide_quiz):
     attempt = attempt_service.start_attempt(wide_quiz, student)
     page = open_attempt(context, attempt)
-    page.wait_for_selector("#quiz")
+    wait_for_quiz(page)
     page.wait_for_function("() => document.documentElement.dataset.mathReady === 'yes'")
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
@@ -174,7 +176,7 @@ def test_when_the_connection_drops_a_notice_on_screen_says_the_answers_are_kept_
     attempt = attempt_service.start_attempt(wide_quiz, student)
     double = attempt.slots.get(template__slug="web-double")
     page = open_attempt(context, attempt, width=390)
-    page.wait_for_selector("#quiz")
+    wait_for_quiz(page)
     context.set_offline(True)
     page.locator(f"#answer-{double.pk}").fill("12")
     page.locator(f"#answer-{double.pk}").blur()
@@ -193,13 +195,13 @@ def test_a_second_tab_on_the_attempt_takes_over_and_the_first_says_so_and_sends_
     attempt = attempt_service.start_attempt(wide_quiz, student)
     double = attempt.slots.get(template__slug="web-double")
     first = open_attempt(context, attempt)
-    first.wait_for_selector("#quiz")
+    wait_for_quiz(first)
     first.locator(f"#answer-{double.pk}").fill("8")
     first.wait_for_function("() => document.getElementById('global-save-status').textContent === 'All answers saved'")
     assert first.locator("#superseded-notice").is_hidden()
 
     second = open_attempt(context, attempt, log_in_first=False)  # same browser, same session: another tab
-    second.wait_for_selector("#quiz")
+    wait_for_quiz(second)
     first.wait_for_function("() => !document.getElementById('superseded-notice').hidden")
     assert "no longer saves" in first.locator("#superseded-notice").inner_text()
     assert first.evaluate("() => document.getElementById('quiz').inert")  # nothing can be typed there
@@ -221,7 +223,7 @@ def test_a_second_tab_on_the_attempt_takes_over_and_the_first_says_so_and_sends_
     assert Response.objects.get(slot=double).text == "16"
 
     first.click("#use-this-tab")  # reloads: the first tab takes over again
-    first.wait_for_selector("#quiz")
+    wait_for_quiz(first)
     second.wait_for_function("() => !document.getElementById('superseded-notice').hidden")
     assert first.locator("#superseded-notice").is_hidden()
     assert first.locator(f"#answer-{double.pk}").input_value() == "16"
@@ -237,9 +239,9 @@ def test_a_page_on_another_device_stops_saving_once_a_newer_page_has_saved_the_q
         for device in (laptop, phone):
             device.set_default_timeout(TIMEOUT_MS)
         old = open_attempt(laptop, attempt)
-        old.wait_for_selector("#quiz")
+        wait_for_quiz(old)
         new = open_attempt(phone, attempt, width=390)  # loaded later: its saves outrank the laptop's
-        new.wait_for_selector("#quiz")
+        wait_for_quiz(new)
         new.locator(f"#answer-{double.pk}").fill("14")
         new.wait_for_function("() => document.getElementById('global-save-status').textContent === 'All answers saved'")
 
