@@ -33,28 +33,26 @@ def send_on_commit(task_name: str, *args: Any, **options: Any) -> None:
     transaction.on_commit(lambda: send(task_name, *args, **options))
 
 
+def send_or_log(task_name: str, *args: Any) -> bool:
+    """Send now; a broker that is down (Redis restarting) only logs, so what already committed stands: the
+    redispatch sweep (exams.redispatch_stalled_grading) sends the work later. True iff it was sent."""
+    try:
+        send(task_name, *args)
+    except Exception as error:
+        logger.warning("%s%r not sent: the broker refused it (%s: %s); the redispatch sweep will send it",
+                       task_name, args, type(error).__name__, error)
+        return False
+    return True
+
+
 def send_safely_on_commit(task_name: str, *args: Any) -> None:
-    """After commit, and a broker that is down only logs: what was committed stands, and a sweep
-    (exams.redispatch_stalled_grading) sends the work again."""
-    def send_or_log() -> None:
-        try:
-            send(task_name, *args)
-        except Exception as error:
-            logger.warning("%s%r not sent (%s: %s); the redispatch sweep will send it", task_name, args,
-                           type(error).__name__, error)
-    transaction.on_commit(send_or_log)
+    """send_or_log after the current transaction commits."""
+    transaction.on_commit(lambda: send_or_log(task_name, *args))
 
 
 def send_code_grading(response_id: int) -> bool:
-    """Send one code grading to the broker. A broker that is down (Redis restarting) must not fail the
-    submit that already committed: the response stays QUEUED and the redispatch sweep sends it later."""
-    try:
-        send(GRADE_CODE_RESPONSE, response_id)
-    except Exception as error:
-        logger.warning("response %s stays queued: the broker refused its grading (%s: %s); the redispatch sweep "
-                       "will send it", response_id, type(error).__name__, error)
-        return False
-    return True
+    """Send one code grading; with the broker down the response stays QUEUED for the redispatch sweep."""
+    return send_or_log(GRADE_CODE_RESPONSE, response_id)
 
 
 def send_code_grading_on_commit(response_id: int) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 
 from exams import audit, clock, dispatch
 from exams.access import is_course_staff
@@ -120,6 +120,16 @@ class VariantNotPrepared(TemplateError):
 NOT_PREPARED = "the question was not prepared before the submit; a grading worker prepares and grades it"
 
 
+# A response waiting for a grading worker to make its variant (and then grade it): in ERROR with this reason.
+_WAITING_REASON = f"{VariantNotPrepared.__name__}:"
+WAITING_FOR_VARIANT = Q(grading_state=Response.ERROR, grading_error__startswith=_WAITING_REASON)
+
+
+def waits_for_variant(response: Response) -> bool:
+    """WAITING_FOR_VARIANT, for a response already loaded."""
+    return response.grading_state == Response.ERROR and response.grading_error.startswith(_WAITING_REASON)
+
+
 def web_generates_variants() -> bool:
     """settings.QUIZ_PAGE_GENERATES_VARIANTS: on (the embedded profile) a page or a submit generates a missing
     variant where it runs; off (the production profile) only workers run template code."""
@@ -154,9 +164,8 @@ def grade_unprepared_responses(attempt_id: int, now: datetime | None = None) -> 
     from exams.assembly import prepare_attempt_variants
     from quizbank.engine import RunnerUnavailable
 
-    waiting = Q(grading_state=Response.ERROR, grading_error__startswith=f"{VariantNotPrepared.__name__}:")
     # Marks this run (and each retry of it) alive, so the sweep does not send another while it works.
-    if not Response.objects.filter(waiting, attempt_id=attempt_id).update(grading_claimed_at=clock.now()):
+    if not Response.objects.filter(WAITING_FOR_VARIANT, attempt_id=attempt_id).update(grading_claimed_at=clock.now()):
         return 0
     prepare_attempt_variants(attempt_id)
     variants = load_variants(Attempt.objects.get(pk=attempt_id))
@@ -166,7 +175,7 @@ def grade_unprepared_responses(attempt_id: int, now: datetime | None = None) -> 
     now = now or clock.now()
     with transaction.atomic():
         lock_attempt(attempt_id)
-        responses = list(locked_responses(waiting, attempt_id=attempt_id).select_related("slot"))
+        responses = list(locked_responses(WAITING_FOR_VARIANT, attempt_id=attempt_id).select_related("slot"))
         checked = [response for response in responses
                    if _check_into(response, variants[response.slot_id][1], variants[response.slot_id][0], now)]
         _store_grades(checked)
@@ -182,9 +191,7 @@ def _check_with(variant: Variant | Exception, version: TemplateVersion, text: st
 
 
 def _error_fields(version: TemplateVersion | None, error: BaseException) -> dict[str, Any]:
-    # An answer waiting for its variant has not failed: the student reads that it is being graded.
-    feedback = WAITING_FEEDBACK if isinstance(error, VariantNotPrepared) else ERROR_FEEDBACK
-    return {"grading_state": Response.ERROR, "score": None, "valid": True, "feedback": feedback,
+    return {"grading_state": Response.ERROR, "score": None, "valid": True, "feedback": ERROR_FEEDBACK,
             "feedback_data": {}, "grading_error": error_reason(error), "graded_version": version,
             "graded_at": None, "graded_by": None, "grading_claimed_at": None}
 
@@ -218,9 +225,10 @@ def _check_into(response: Response, variant: Variant | Exception, version: Templ
     prepared is set waiting (ERROR with that reason, `grading_claimed_at` = when a worker was asked) and
     returns True: it is stored with the batch, and it is no failure to log."""
     if isinstance(variant, VariantNotPrepared):
-        for name, value in _error_fields(version, variant).items():
+        # It has not failed: the student reads that it is being graded.
+        waiting = {**_error_fields(version, variant), "feedback": WAITING_FEEDBACK, "grading_claimed_at": now}
+        for name, value in waiting.items():
             setattr(response, name, value)
-        response.grading_claimed_at = now
         return True
     try:
         result = _check_with(variant, version, response.text)
@@ -305,7 +313,7 @@ def grade_submitted_responses(attempt: Attempt, variants: dict[int, tuple[Templa
 
 
 def attempt_totals(responses: list[Response]) -> tuple[float, int]:
-    """(score, pending count) as _refresh_locked computes them: sum of scores / slot count, ungraded as 0."""
+    """(score, pending count) of an attempt from all its responses: sum of scores / slot count, ungraded as 0."""
     if not responses:
         return 0.0, 0
     total = sum(response.score for response in responses if response.score is not None)
@@ -323,11 +331,8 @@ def flag_ungraded_responses(attempt_id: int, error: BaseException) -> Attempt:
 
 def _refresh_locked(attempt_id: int) -> Attempt:
     attempt = lock_attempt(attempt_id)
-    totals = Response.objects.filter(attempt_id=attempt_id).aggregate(
-        slots=Count("id"), total=Sum("score"),
-        pending=Count("id", filter=Q(grading_state__in=Response.PENDING_STATES)))
-    attempt.score = (totals["total"] or 0.0) / totals["slots"] if totals["slots"] else 0.0
-    attempt.pending_count = totals["pending"]
+    attempt.score, attempt.pending_count = attempt_totals(
+        list(Response.objects.filter(attempt_id=attempt_id).order_by().only("score", "grading_state")))
     attempt.save(update_fields=["score", "pending_count"])
     return attempt
 
@@ -575,9 +580,7 @@ def attempt_review(attempt: Attempt, now: datetime | None = None, *, as_staff: b
 
 
 def _graded_by_a_machine_soon(response: Response) -> bool:
-    return response.grading_state in (Response.QUEUED, Response.GRADING) or (
-        response.grading_state == Response.ERROR
-        and response.grading_error.startswith(f"{VariantNotPrepared.__name__}:"))
+    return response.grading_state in (Response.QUEUED, Response.GRADING) or waits_for_variant(response)
 
 
 def _review_item(slot: Any, public: dict[str, Any], key: dict[str, Any], results: bool, answers: bool) -> ReviewItem:

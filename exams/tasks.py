@@ -82,25 +82,17 @@ def _redispatch_unprepared(cutoff) -> int:
     hour, the task retrying, must not have the sweep pile up messages); the task takes only what still waits,
     so a duplicate is harmless."""
     from exams import clock
-    from exams.dispatch import GRADE_UNPREPARED_RESPONSES, send
-    from exams.grading import VariantNotPrepared
+    from exams.dispatch import GRADE_UNPREPARED_RESPONSES, send_or_log
+    from exams.grading import WAITING_FOR_VARIANT
     from exams.models import Response
 
     # grading_claimed_at: when a worker was last asked (the submit, a re-send, each run of the task itself).
-    waiting = (Response.objects.filter(grading_state=Response.ERROR,
-                                       grading_error__startswith=f"{VariantNotPrepared.__name__}:")
-               .filter(Q(grading_claimed_at__isnull=True) | Q(grading_claimed_at__lt=cutoff)))
+    waiting = Response.objects.filter(WAITING_FOR_VARIANT).filter(
+        Q(grading_claimed_at__isnull=True) | Q(grading_claimed_at__lt=cutoff))
     attempt_ids = list(waiting.order_by().values_list("attempt_id", flat=True).distinct()[:500])
     Response.objects.filter(pk__in=waiting.filter(attempt_id__in=attempt_ids).values("pk")).update(
         grading_claimed_at=clock.now())
-    sent = 0
-    for attempt_id in attempt_ids:
-        try:
-            send(GRADE_UNPREPARED_RESPONSES, attempt_id)
-            sent += 1
-        except Exception as error:  # the broker is still down: a later sweep tries again
-            logger.warning("attempt %s: unprepared answers not re-sent (%s)", attempt_id, error)
-    return sent
+    return sum(send_or_log(GRADE_UNPREPARED_RESPONSES, attempt_id) for attempt_id in attempt_ids)
 
 
 @shared_task(acks_late=True, name="exams.regrade_template")
